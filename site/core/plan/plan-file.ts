@@ -1,0 +1,288 @@
+/**
+ * The plan file round trip: split frontmatter from body, parse the YAML with the `yaml` Document
+ * API (keeping source ranges for line numbers and surgical edits), refuse hostile YAML, and
+ * rewrite only the bytes of the fields that change. Comments, key order, quoting and the body
+ * stay byte-identical; every edit is verified by re-parsing.
+ */
+import { Document, isAlias, isMap, isScalar, LineCounter, parseDocument, visit, type Node, type Pair, type YAMLMap } from 'yaml';
+import { problem, TwofoldError, type Problem, type ProblemPath } from '../errors/problem.ts';
+
+/** Plans are hand-written text; anything bigger is a mistake or an attack. */
+export const MAX_PLAN_BYTES = 1_000_000;
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+export interface PlanSource {
+  /** Whole file text. */
+  text: string;
+  /** Offset of the first character of the YAML inside `text`. */
+  yamlStart: number;
+  yamlEnd: number;
+  /** Line number (1-based) of the first YAML line. */
+  yamlFirstLine: number;
+  body: string;
+  doc: Document.Parsed;
+  lineCounter: LineCounter;
+  /** Plain JS value of the frontmatter (before schema validation). */
+  data: unknown;
+}
+
+export type ParseResult = { ok: true; source: PlanSource } | { ok: false; problems: Problem[] };
+
+const FRONTMATTER_OPEN = /^\uFEFF?---[ \t]*\r?\n/;
+const FRONTMATTER_CLOSE = /^---[ \t]*$/m;
+
+/** Parse a plan file's frontmatter. Never throws on bad input: returns problems with lines. */
+export function parsePlanSource(text: string): ParseResult {
+  const bytes = text.length > MAX_PLAN_BYTES / 3 ? new TextEncoder().encode(text).length : text.length;
+  if (bytes > MAX_PLAN_BYTES) {
+    return { ok: false, problems: [problem('PLAN_TOO_LARGE', `the file is ${bytes} bytes; the limit is ${MAX_PLAN_BYTES}`)] };
+  }
+  const open = FRONTMATTER_OPEN.exec(text);
+  if (!open) return { ok: false, problems: [problem('PLAN_NO_FRONTMATTER', 'the file does not start with a `---` line', { line: 1 })] };
+  const yamlStart = open[0].length;
+  FRONTMATTER_CLOSE.lastIndex = 0;
+  const rest = text.slice(yamlStart);
+  const close = FRONTMATTER_CLOSE.exec(rest);
+  if (!close) return { ok: false, problems: [problem('PLAN_NO_FRONTMATTER', 'the frontmatter is never closed: add a `---` line after the plan fields', { line: 1 })] };
+  const yamlEnd = yamlStart + close.index;
+  const afterClose = yamlEnd + close[0].length;
+  const body = text.slice(afterClose).replace(/^\r?\n/, '');
+  const yamlText = text.slice(yamlStart, yamlEnd);
+  const yamlFirstLine = 2;
+
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(yamlText, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: false, strict: true });
+  const lineAt = (offset: number) => lineCounter.linePos(offset).line + yamlFirstLine - 1;
+
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      problems: doc.errors.map((err) =>
+        problem('PLAN_YAML_SYNTAX', yamlMessage(err.message), { line: lineAt(err.pos[0]) }),
+      ),
+    };
+  }
+  const hostile: Problem[] = [];
+  visit(doc, {
+    Alias(_key, node) {
+      hostile.push(problem('PLAN_YAML_HOSTILE', `YAML alias *${node.source} is not allowed in a plan`, { line: lineAt(node.range?.[0] ?? 0) }));
+    },
+    Node(_key, node) {
+      if ('anchor' in node && node.anchor) hostile.push(problem('PLAN_YAML_HOSTILE', `YAML anchor &${node.anchor} is not allowed in a plan`, { line: lineAt(node.range?.[0] ?? 0) }));
+      if (node.tag && !node.tag.startsWith('tag:yaml.org,2002:')) hostile.push(problem('PLAN_YAML_HOSTILE', `YAML tag ${node.tag} is not allowed in a plan`, { line: lineAt(node.range?.[0] ?? 0) }));
+      else if (node.tag && isExplicitTag(yamlText, node)) hostile.push(problem('PLAN_YAML_HOSTILE', `YAML tag ${node.tag} is not allowed in a plan`, { line: lineAt(node.range?.[0] ?? 0) }));
+    },
+    Pair(_key, pair) {
+      if (isScalar(pair.key) && typeof pair.key.value === 'string' && FORBIDDEN_KEYS.has(pair.key.value)) {
+        hostile.push(problem('PLAN_YAML_HOSTILE', `the key "${pair.key.value}" is not allowed in a plan`, { line: lineAt(pair.key.range?.[0] ?? 0) }));
+      } else if (pair.key !== null && !isScalar(pair.key)) {
+        hostile.push(problem('PLAN_YAML_HOSTILE', 'complex (non-scalar) keys are not allowed in a plan', { line: lineAt((pair.key as Node).range?.[0] ?? 0) }));
+      }
+    },
+  });
+  if (hostile.length > 0) return { ok: false, problems: hostile };
+  if (doc.contents !== null && !isMap(doc.contents)) {
+    return { ok: false, problems: [problem('PLAN_FIELD_TYPE', 'the frontmatter must be a map of plan fields (`client: …`, `people: …`)', { line: yamlFirstLine })] };
+  }
+  const data = doc.toJS({ maxAliasCount: 0 }) ?? {};
+  return { ok: true, source: { text, yamlStart, yamlEnd, yamlFirstLine, body, doc, lineCounter, data } };
+}
+
+function isExplicitTag(yamlText: string, node: Node): boolean {
+  const start = node.range?.[0];
+  return start !== undefined && yamlText[start] === '!';
+}
+
+function yamlMessage(raw: string): string {
+  const first = raw.split('\n')[0] ?? raw;
+  return first.replace(/ at line \d+, column \d+.*$/, '').replace(/:$/, '');
+}
+
+/** The line of the field at `path`, or of its nearest existing ancestor. */
+export function lineOfPath(source: PlanSource, path: ProblemPath): number {
+  for (let n = path.length; n >= 0; n--) {
+    const node = nodeAt(source.doc, path.slice(0, n));
+    const offset = node?.range?.[0];
+    if (offset !== undefined) return source.lineCounter.linePos(offset).line + source.yamlFirstLine - 1;
+  }
+  return source.yamlFirstLine;
+}
+
+/** The line of a key inside the map at `path` (for "unknown field" problems). */
+export function lineOfKey(source: PlanSource, path: ProblemPath, key: string): number {
+  const map = nodeAt(source.doc, path);
+  if (isMap(map)) {
+    const pair = map.items.find((p) => isScalar(p.key) && p.key.value === key);
+    const offset = (pair?.key as Node | undefined)?.range?.[0];
+    if (offset !== undefined) return source.lineCounter.linePos(offset).line + source.yamlFirstLine - 1;
+  }
+  return lineOfPath(source, path);
+}
+
+function nodeAt(doc: Document, path: ProblemPath): Node | undefined {
+  if (path.length === 0) return (doc.contents ?? undefined) as Node | undefined;
+  const node = doc.getIn(path as (string | number)[], true);
+  return node && typeof node === 'object' && 'range' in node ? (node as Node) : undefined;
+}
+
+// ── surgical edits ─────────────────────────────────────────────────────────────────────────
+
+export type PlanEdit =
+  | { op: 'set'; path: (string | number)[]; value: string | number | boolean | Record<string, string> }
+  | { op: 'delete'; path: (string | number)[] };
+
+interface Splice {
+  start: number;
+  end: number;
+  text: string;
+  seq: number;
+}
+
+/**
+ * Apply edits to a plan file's text, touching only the bytes of the affected fields. Values are
+ * scalars or a flat map of scalars (`blocked: { reason, since }`), written in flow style.
+ * Throws PLAN_EDIT_CONFLICT when the result would not parse back to exactly the intended data.
+ */
+export function editPlanText(text: string, edits: PlanEdit[]): string {
+  const parsed = parsePlanSource(text);
+  if (!parsed.ok) throw new TwofoldError('PLAN_EDIT_CONFLICT', `the plan does not parse, so it cannot be edited: ${parsed.problems[0]?.message ?? 'unknown problem'}`);
+  const { source } = parsed;
+  const yamlText = text.slice(source.yamlStart, source.yamlEnd);
+  const expected = structuredClone(source.data) as Record<string, unknown>;
+  const splices: Splice[] = [];
+  edits.forEach((edit, seq) => {
+    applyToValue(expected, edit);
+    splices.push(...spliceFor(source.doc, yamlText, edit, seq));
+  });
+  // Apply from the end so earlier offsets stay valid; inserts at one point keep their order.
+  splices.sort((a, b) => b.start - a.start || b.seq - a.seq);
+  let out = yamlText;
+  for (const s of splices) out = out.slice(0, s.start) + s.text + out.slice(s.end);
+  const next = text.slice(0, source.yamlStart) + out + text.slice(source.yamlEnd);
+
+  const check = parsePlanSource(next);
+  if (!check.ok || !deepEqual(check.source.data, expected)) {
+    throw new TwofoldError('PLAN_EDIT_CONFLICT', 'editing the plan in place would have changed more than the intended fields; the file was left as it was', {
+      hint: 'Check the plan file for unusual YAML around the task and edit it by hand.',
+    });
+  }
+  return next;
+}
+
+function applyToValue(root: Record<string, unknown>, edit: PlanEdit): void {
+  const parentPath = edit.path.slice(0, -1);
+  const key = edit.path[edit.path.length - 1]!;
+  let parent: any = root;
+  for (const part of parentPath) parent = parent?.[part];
+  if (parent === null || typeof parent !== 'object') throw new TwofoldError('PLAN_EDIT_CONFLICT', `no field at ${parentPath.join('.')}`);
+  if (edit.op === 'delete') delete parent[key];
+  else parent[key] = typeof edit.value === 'object' ? { ...edit.value } : edit.value;
+}
+
+function spliceFor(doc: Document.Parsed, yamlText: string, edit: PlanEdit, seq: number): Splice[] {
+  const parentPath = edit.path.slice(0, -1);
+  const key = edit.path[edit.path.length - 1]!;
+  const parent = parentPath.length ? doc.getIn(parentPath, true) : doc.contents;
+  if (!isMap(parent)) throw new TwofoldError('PLAN_EDIT_CONFLICT', `the field ${parentPath.join('.')} is not a map`);
+  const flow = Boolean(parent.flow);
+  const pairIndex = parent.items.findIndex((p) => isScalar(p.key) && p.key.value === key);
+  const pair = pairIndex >= 0 ? parent.items[pairIndex] : undefined;
+
+  if (edit.op === 'delete') {
+    if (!pair) return [];
+    return [{ ...deletePairRange(yamlText, parent, pairIndex, flow), text: '', seq }];
+  }
+
+  if (pair && pair.value && !isAlias(pair.value)) {
+    const node = pair.value as Node;
+    const [start, end] = node.range!;
+    // A block value spanning lines is replaced up to its last content character.
+    const valueEnd = trimEndOffset(yamlText, start, end);
+    return [{ start, end: valueEnd, text: formatValue(edit.value, true), seq }];
+  }
+  if (pair) throw new TwofoldError('PLAN_EDIT_CONFLICT', `the field ${String(key)} has no value to replace`);
+  return [insertPair(yamlText, parent, String(key), edit.value, flow, seq)];
+}
+
+function trimEndOffset(text: string, start: number, end: number): number {
+  let e = end;
+  while (e > start && /\s/.test(text[e - 1]!)) e--;
+  return e;
+}
+
+function lineStart(text: string, offset: number): number {
+  return text.lastIndexOf('\n', offset - 1) + 1;
+}
+function lineEnd(text: string, offset: number): number {
+  const nl = text.indexOf('\n', offset);
+  return nl === -1 ? text.length : nl;
+}
+
+function pairEnd(pair: Pair): number {
+  const v = pair.value as Node | null;
+  const k = pair.key as Node;
+  return v?.range ? v.range[1] : k.range![1];
+}
+
+function deletePairRange(text: string, map: YAMLMap, index: number, flow: boolean): { start: number; end: number } {
+  const pair = map.items[index]!;
+  const keyStart = (pair.key as Node).range![0];
+  const valueEnd = trimEndOffset(text, keyStart, pairEnd(pair));
+  if (flow) {
+    if (index > 0) {
+      const prevEnd = trimEndOffset(text, 0, pairEnd(map.items[index - 1]!));
+      return { start: prevEnd, end: valueEnd };
+    }
+    const next = map.items[index + 1];
+    return { start: keyStart, end: next ? (next.key as Node).range![0] : valueEnd };
+  }
+  // Block map: remove whole lines, from the key's line to the end of the value's last line.
+  return { start: lineStart(text, keyStart), end: Math.min(text.length, lineEnd(text, valueEnd) + 1) };
+}
+
+function insertPair(text: string, map: YAMLMap, key: string, value: PlanEdit & { op: 'set' } extends { value: infer V } ? V : never, flow: boolean, seq: number): Splice {
+  const last = map.items[map.items.length - 1];
+  if (flow) {
+    const entry = `${key}: ${formatValue(value, true)}`;
+    if (!last) {
+      const open = map.range![0];
+      return { start: open + 1, end: open + 1, text: ` ${entry} `, seq };
+    }
+    const at = trimEndOffset(text, 0, pairEnd(last));
+    return { start: at, end: at, text: `, ${entry}`, seq };
+  }
+  if (!last) throw new TwofoldError('PLAN_EDIT_CONFLICT', `cannot add ${key} to an empty block map`);
+  const keyStart = (map.items[0]!.key as Node).range![0];
+  const indent = ' '.repeat(keyStart - lineStart(text, keyStart));
+  const at = lineEnd(text, trimEndOffset(text, 0, pairEnd(last)));
+  return { start: at, end: at, text: `\n${indent}${key}: ${formatValue(value, false)}`, seq };
+}
+
+const PLAIN_SAFE = /^[A-Za-z0-9][A-Za-z0-9 _.\/@()+'-]*[A-Za-z0-9._)'-]$|^[A-Za-z0-9]$/;
+const AMBIGUOUS = /^(true|false|yes|no|on|off|null|~|y|n)$/i;
+
+/** A scalar as YAML: plain when unambiguous in any context, otherwise double-quoted. */
+export function formatScalar(value: string | number | boolean): string {
+  if (typeof value !== 'string') return String(value);
+  if (PLAIN_SAFE.test(value) && !AMBIGUOUS.test(value) && !/^[-+]?[0-9.]+$/.test(value) && !value.includes(': ') && !value.includes(' #')) return value;
+  return JSON.stringify(value);
+}
+
+function formatValue(value: string | number | boolean | Record<string, string>, _inFlow: boolean): string {
+  if (typeof value === 'object') {
+    const inner = Object.entries(value).map(([k, v]) => `${k}: ${formatScalar(v)}`).join(', ');
+    return `{ ${inner} }`;
+  }
+  return formatScalar(value);
+}
+
+function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== typeof b || a === null || b === null || typeof a !== 'object') return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a as object);
+  const kb = Object.keys(b as object);
+  if (ka.length !== kb.length) return false;
+  return ka.every((k) => deepEqual((a as any)[k], (b as any)[k]));
+}
+
