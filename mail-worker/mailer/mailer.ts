@@ -1,0 +1,161 @@
+/**
+ * The one way Twofold sends mail. Every message is composed once and spooled to disk before any
+ * delivery attempt, so nothing is lost when SMTP is down:
+ *
+ *   no SMTP configured  → `<outbox>/<stamp>-<tag>.eml` (the outbox of the embedded default)
+ *   SMTP configured     → `<outbox>/queue/…eml` + `.json`, delivered with retries and backoff,
+ *                          then moved to `<outbox>/sent/`
+ *
+ * The Message-ID is set by the caller and stable, so a retry after a crash between "accepted"
+ * and "moved to sent" is recognisable to recipients as the same message.
+ */
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import nodemailer from 'nodemailer';
+import { writeFileAtomic } from '../../site/lib/atomic-write-fs.ts';
+import { composeEml, envelopeRecipients, envelopeSender, type OutgoingMessage } from './compose-eml.ts';
+
+export interface SmtpSettings {
+  host: string;
+  port: number;
+  secure?: boolean;
+  user?: string;
+  pass?: string;
+}
+
+export interface MailerOptions {
+  outboxDir: string;
+  /** Deliver over SMTP; without it, messages stay in the outbox as `.eml` files. */
+  smtp?: SmtpSettings;
+  log?: (event: Record<string, unknown>) => void;
+  /** Retry delays in ms (default 1 s doubling to 5 min). */
+  backoff?: { initialMs: number; maxMs: number };
+}
+
+export interface SentMail {
+  messageId: string;
+  /** Where the message is on disk now. */
+  file: string;
+  delivered: boolean;
+}
+
+export interface Mailer {
+  send(message: OutgoingMessage, tag?: string): Promise<SentMail>;
+  /** Deliver everything still queued (called at start and by the retry timer). */
+  flush(): Promise<{ delivered: number; pending: number }>;
+  close(): Promise<void>;
+}
+
+const DEFAULT_BACKOFF = { initialMs: 1_000, maxMs: 5 * 60_000 };
+const SMTP_TIMEOUT_MS = 15_000;
+
+export function createMailer(options: MailerOptions): Mailer {
+  const log = options.log ?? (() => {});
+  const backoff = options.backoff ?? DEFAULT_BACKOFF;
+  const queueDir = path.join(options.outboxDir, 'queue');
+  const sentDir = path.join(options.outboxDir, 'sent');
+  const transport = options.smtp
+    ? nodemailer.createTransport({
+        host: options.smtp.host,
+        port: options.smtp.port,
+        secure: options.smtp.secure ?? false,
+        ...(options.smtp.user ? { auth: { user: options.smtp.user, pass: options.smtp.pass ?? '' } } : {}),
+        connectionTimeout: SMTP_TIMEOUT_MS,
+        greetingTimeout: SMTP_TIMEOUT_MS,
+        socketTimeout: SMTP_TIMEOUT_MS,
+        tls: { rejectUnauthorized: false },
+      })
+    : undefined;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let delay = backoff.initialMs;
+  let flushing: Promise<{ delivered: number; pending: number }> | undefined;
+
+  async function deliver(file: string): Promise<boolean> {
+    const meta = JSON.parse(await readFile(`${file}.json`, 'utf8')) as { from: string; to: string[]; messageId: string };
+    const raw = await readFile(file);
+    try {
+      await transport!.sendMail({ envelope: { from: meta.from, to: meta.to }, raw });
+    } catch (err: any) {
+      log({ event: 'mail.deferred', messageId: meta.messageId, error: String(err?.code ?? err?.message ?? err) });
+      return false;
+    }
+    await mkdir(sentDir, { recursive: true });
+    await rename(file, path.join(sentDir, path.basename(file)));
+    await rm(`${file}.json`, { force: true });
+    log({ event: 'mail.sent', messageId: meta.messageId, to: meta.to });
+    return true;
+  }
+
+  function scheduleRetry(): void {
+    if (retryTimer) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      void flush();
+    }, delay);
+    retryTimer.unref?.();
+    delay = Math.min(delay * 2, backoff.maxMs);
+  }
+
+  function flush(): Promise<{ delivered: number; pending: number }> {
+    if (!transport) return Promise.resolve({ delivered: 0, pending: 0 });
+    flushing ??= (async () => {
+      let delivered = 0;
+      let pending = 0;
+      let names: string[] = [];
+      try {
+        names = (await readdir(queueDir)).filter((n) => n.endsWith('.eml')).sort();
+      } catch {
+        names = [];
+      }
+      for (const name of names) {
+        if (await deliver(path.join(queueDir, name))) delivered++;
+        else {
+          pending = names.length - delivered;
+          break; // the server is down: keep order, retry later
+        }
+      }
+      if (pending > 0) scheduleRetry();
+      else delay = backoff.initialMs;
+      return { delivered, pending };
+    })().finally(() => {
+      flushing = undefined;
+    });
+    return flushing;
+  }
+
+  return {
+    async send(message, tag = 'mail') {
+      const eml = await composeEml(message);
+      const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${safeTag(tag)}-${shortId(message.messageId)}.eml`;
+      if (!transport) {
+        const file = path.join(options.outboxDir, name);
+        await writeFileAtomic(file, eml);
+        log({ event: 'mail.outbox', messageId: message.messageId, file });
+        return { messageId: message.messageId, file, delivered: false };
+      }
+      const file = path.join(queueDir, name);
+      await mkdir(queueDir, { recursive: true });
+      await writeFile(`${file}.json`, JSON.stringify({ from: envelopeSender(message), to: envelopeRecipients(message), messageId: message.messageId }));
+      await writeFileAtomic(file, eml);
+      const delivered = flushing ? false : await deliver(file);
+      if (!delivered) scheduleRetry();
+      return { messageId: message.messageId, file: delivered ? path.join(sentDir, name) : file, delivered };
+    },
+    flush,
+    async close() {
+      if (retryTimer) clearTimeout(retryTimer);
+      await flushing;
+      transport?.close();
+    },
+  };
+}
+
+function safeTag(tag: string): string {
+  return tag.toLowerCase().replace(/[^a-z0-9-]+/g, '-').slice(0, 40) || 'mail';
+}
+
+function shortId(messageId: string): string {
+  let h = 0;
+  for (const c of messageId) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+  return h.toString(36);
+}
