@@ -4,11 +4,13 @@
  * rewrite only the bytes of the fields that change. Comments, key order, quoting and the body
  * stay byte-identical; every edit is verified by re-parsing.
  */
-import { Document, isAlias, isMap, isScalar, LineCounter, parseDocument, visit, type Node, type Pair, type YAMLMap } from 'yaml';
+import { type Document, isAlias, isMap, isScalar, LineCounter, parseDocument, Parser, visit, type Node, type Pair, type YAMLMap } from 'yaml';
 import { problem, TwofoldError, type Problem, type ProblemPath } from '../errors/problem.ts';
 
 /** Plans are hand-written text; anything bigger is a mistake or an attack. */
 export const MAX_PLAN_BYTES = 1_000_000;
+/** A plan nests about six levels (plan → stages → stage → tasks → task → blocked). */
+export const MAX_YAML_DEPTH = 24;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 export interface PlanSource {
@@ -50,6 +52,9 @@ export function parsePlanSource(text: string): ParseResult {
   const yamlText = text.slice(yamlStart, yamlEnd);
   const yamlFirstLine = 2;
 
+  if (collectionDepth(yamlText) > MAX_YAML_DEPTH) {
+    return { ok: false, problems: [problem('PLAN_YAML_HOSTILE', `the frontmatter nests lists and maps more than ${MAX_YAML_DEPTH} levels deep`, { line: yamlFirstLine })] };
+  }
   const lineCounter = new LineCounter();
   const doc = parseDocument(yamlText, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: false, strict: true });
   const lineAt = (offset: number) => lineCounter.linePos(offset).line + yamlFirstLine - 1;
@@ -69,8 +74,9 @@ export function parsePlanSource(text: string): ParseResult {
     },
     Node(_key, node) {
       if ('anchor' in node && node.anchor) hostile.push(problem('PLAN_YAML_HOSTILE', `YAML anchor &${node.anchor} is not allowed in a plan`, { line: lineAt(node.range?.[0] ?? 0) }));
-      if (node.tag && !node.tag.startsWith('tag:yaml.org,2002:')) hostile.push(problem('PLAN_YAML_HOSTILE', `YAML tag ${node.tag} is not allowed in a plan`, { line: lineAt(node.range?.[0] ?? 0) }));
-      else if (node.tag && isExplicitTag(yamlText, node)) hostile.push(problem('PLAN_YAML_HOSTILE', `YAML tag ${node.tag} is not allowed in a plan`, { line: lineAt(node.range?.[0] ?? 0) }));
+      // The parser sets `tag` only for tags written in the source (implicit scalars have none),
+      // and `!!binary`, `!!set`, `!!js/function`… would change what the plan data is: refuse all.
+      if (node.tag) hostile.push(problem('PLAN_YAML_HOSTILE', `YAML tag ${shortTag(node.tag)} is not allowed in a plan`, { line: lineAt(node.range?.[0] ?? 0) }));
     },
     Pair(_key, pair) {
       if (isScalar(pair.key) && typeof pair.key.value === 'string' && FORBIDDEN_KEYS.has(pair.key.value)) {
@@ -88,9 +94,28 @@ export function parsePlanSource(text: string): ParseResult {
   return { ok: true, source: { text, yamlStart, yamlEnd, yamlFirstLine, body, doc, lineCounter, data } };
 }
 
-function isExplicitTag(yamlText: string, node: Node): boolean {
-  const start = node.range?.[0];
-  return start !== undefined && yamlText[start] === '!';
+function shortTag(tag: string): string {
+  return tag.startsWith('tag:yaml.org,2002:') ? `!!${tag.slice('tag:yaml.org,2002:'.length)}` : tag;
+}
+
+/**
+ * How deeply collections nest, measured on the parser's token tree without recursion. The
+ * composer recurses once per level, so a file of ten thousand `[` must be refused before it.
+ */
+function collectionDepth(yamlText: string): number {
+  let max = 0;
+  const stack: { token: unknown; depth: number }[] = [];
+  for (const token of new Parser().parse(yamlText)) stack.push({ token, depth: 0 });
+  while (stack.length > 0) {
+    const { token, depth } = stack.pop()!;
+    if (token === null || typeof token !== 'object') continue;
+    const type = (token as { type?: unknown }).type;
+    const d = type === 'block-map' || type === 'block-seq' || type === 'flow-collection' ? depth + 1 : depth;
+    if (d > max) max = d;
+    if (d > MAX_YAML_DEPTH) return d;
+    for (const value of Object.values(token)) if (value !== null && typeof value === 'object') stack.push({ token: value, depth: d });
+  }
+  return max;
 }
 
 function yamlMessage(raw: string): string {

@@ -1,0 +1,21 @@
+// Astro builds the portal shells; every plan's content is sealed inside them at build time
+// (site/components/SealedPortal.astro). Nothing here may put plan text into the output.
+import mdx from '@astrojs/mdx';
+import { defineConfig, passthroughImageService } from 'astro/config';
+
+export default defineConfig({
+  srcDir: './site',
+  outDir: process.env.TWOFOLD_DIST_DIR ?? './dist',
+  publicDir: './site/public',
+  // Portals live at unguessable paths; there is no sitemap, RSS or search index to list them.
+  trailingSlash: 'always',
+  build: { format: 'directory', inlineStylesheets: 'never', assets: '_astro' },
+  // Plans never reference images; the passthrough service means sharp (and its install script) is not needed.
+  image: { service: passthroughImageService() },
+  integrations: [mdx()],
+  devToolbar: { enabled: false },
+  vite: {
+    build: { sourcemap: false, assetsInlineLimit: 0 },
+    logLevel: 'warn',
+  },
+});

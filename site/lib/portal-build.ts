@@ -1,0 +1,172 @@
+/**
+ * `twofold build`: check every plan, run Astro in-process to build the portal shells with each
+ * plan sealed inside, scan the output for anything from a plan in the clear, then swap the new
+ * output in place of the published `dist/`. A failed build (a bad plan, an Astro error, a leak)
+ * leaves the last good `dist/` untouched.
+ */
+import { cp, mkdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { formatProblem } from '../core/errors/format-problem.ts';
+import { TwofoldError, type Problem } from '../core/errors/problem.ts';
+import { leakNeedles } from '../core/portal/leak-needles.ts';
+import { bodyKindOf, renderPlanBody } from '../core/render/plan-body.ts';
+import type { BuildContext } from './build-context.ts';
+import { scanForLeaks, type Leak } from './leak-scan-fs.ts';
+import { readAllPlans, type StoredPlan } from './plan-store-fs.ts';
+import type { ProjectPaths } from './project-paths.ts';
+import { openSecretStore } from './secret-store-fs.ts';
+
+/** Where Twofold's own code lives (astro.config.mjs, site/): the Astro root. */
+export const CODE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface BuildHooks {
+  phase?(name: string, total?: number): void;
+  tick?(done: number, total?: number, label?: string): void;
+}
+
+export interface BuildOptions {
+  paths: ProjectPaths;
+  env: Record<string, string | undefined>;
+  now: Date;
+  hooks?: BuildHooks;
+  /** Extra strings the leak scan must not find (tests plant canaries here). */
+  canaries?: string[];
+}
+
+export interface BuildReport {
+  plans: number;
+  /** Portals sealed anew. */
+  sealed: string[];
+  /** Portals whose cached envelope was reused (nothing changed). */
+  reused: string[];
+  skipped: Array<{ slug: string; reason: string }>;
+  leakScan: { files: number; bytes: number; needles: number };
+  distDir: string;
+}
+
+export async function buildPortals(options: BuildOptions): Promise<BuildReport> {
+  const { paths, hooks = {} } = options;
+
+  hooks.phase?.('check');
+  const results = await readAllPlans(paths);
+  const problems: Problem[] = [];
+  const plans: StoredPlan[] = [];
+  for (const r of results) {
+    if (!r.ok) problems.push(...r.problems);
+    else plans.push(r.value);
+  }
+  for (const plan of plans) problems.push(...(await bodyProblems(plan)));
+  if (problems.length) {
+    throw new TwofoldError('BUILD_PLANS_INVALID', `${problems.filter((p) => p.severity === 'error').length} error(s) in plans; nothing was built and dist/ was left as it was`, { problems });
+  }
+
+  hooks.phase?.('keys', plans.length);
+  const store = openSecretStore(paths, options.env);
+  const skipped: BuildReport['skipped'] = [];
+  let withPassword = 0;
+  for (const [i, plan] of plans.entries()) {
+    const secrets = await store.getPortal(plan.slug);
+    if (secrets?.password) withPassword++;
+    else skipped.push({ slug: plan.slug, reason: `no password yet — run \`npx twofold password ${plan.slug}\`` });
+    hooks.tick?.(i + 1, plans.length);
+  }
+
+  hooks.phase?.('astro', withPassword);
+  const staging = path.join(CODE_ROOT, '.astro', `build-${process.pid}-${Date.now().toString(36)}`);
+  const sealed: string[] = [];
+  const reused: string[] = [];
+  const context: BuildContext = {
+    paths,
+    now: options.now,
+    onSealed: (s) => {
+      (s.reused ? reused : sealed).push(s.slug);
+      hooks.tick?.(sealed.length + reused.length, withPassword);
+    },
+  };
+  try {
+    await runAstroBuild(staging, context, paths);
+  } catch (err) {
+    await rm(staging, { recursive: true, force: true });
+    throw err;
+  }
+
+  hooks.phase?.('leak scan');
+  const needles = new Map(plans.map((p) => [p.slug, leakNeedles(p.plan, p.source.body)]));
+  if (options.canaries?.length) needles.set('(canary)', options.canaries);
+  const scan = await scanForLeaks(staging, needles);
+  if (scan.leaks.length) {
+    await rm(staging, { recursive: true, force: true });
+    throw new TwofoldError('BUILD_LEAK', `the build output contained plan text in the clear, so it was deleted and dist/ was left as it was:\n${formatLeaks(scan.leaks)}`);
+  }
+
+  hooks.phase?.('swap into dist');
+  await swapInto(staging, paths.distDir);
+  return { plans: plans.length, sealed, reused, skipped, leakScan: { files: scan.files, bytes: scan.bytes, needles: scan.needles }, distDir: paths.distDir };
+}
+
+async function bodyProblems(plan: StoredPlan): Promise<Problem[]> {
+  const rendered = await renderPlanBody(plan.source.body, bodyKindOf(plan.file));
+  if (!rendered.problems.length) return [];
+  const offset = plan.text.length - plan.source.body.length;
+  const bodyFirstLine = plan.text.slice(0, offset).split('\n').length;
+  return rendered.problems.map((p) => ({ ...p, file: plan.label, ...(p.line ? { line: p.line + bodyFirstLine - 1 } : {}) }));
+}
+
+function formatLeaks(leaks: Leak[]): string {
+  return leaks.map((l) => `  ${l.file}: "${l.needle}" (from ${l.plan}, in the ${l.where === 'name' ? 'file name' : 'file content'})`).join('\n');
+}
+
+/**
+ * Astro writes its prerender chunks into the output directory and imports them, so the output
+ * must sit where Twofold's node_modules resolve (under the code root), and inside the current
+ * directory (otherwise Astro detours through `.astro/` and copies its generated files into the
+ * output). The build therefore runs from the code root into a staging directory there.
+ */
+async function runAstroBuild(outDir: string, context: BuildContext, paths: ProjectPaths): Promise<void> {
+  const { build } = await import('astro');
+  const cwd = process.cwd();
+  const moved = path.resolve(cwd) !== path.resolve(CODE_ROOT);
+  globalThis.__twofoldBuild = context;
+  process.env.ASTRO_TELEMETRY_DISABLED = '1';
+  try {
+    if (moved) process.chdir(CODE_ROOT);
+    await build({
+      root: CODE_ROOT,
+      outDir,
+      cacheDir: path.join(paths.cacheDir, 'astro'),
+      logLevel: 'error',
+      mode: 'production',
+    });
+  } catch (err: any) {
+    throw new TwofoldError('BUILD_ASTRO_FAILED', `Astro could not build the portals, so dist/ was left as it was: ${String(err?.message ?? err).split('\n')[0]}`, { cause: err });
+  } finally {
+    if (moved) process.chdir(cwd);
+    globalThis.__twofoldBuild = undefined;
+  }
+}
+
+/**
+ * Replace `dist/` with the new output: the output is first moved beside dist/ (a copy when it is
+ * on another file system), then two renames, so a server sees the old or the new site.
+ */
+async function swapInto(staging: string, distDir: string): Promise<void> {
+  const next = `${distDir}.next-${process.pid}`;
+  const old = `${distDir}.old-${process.pid}`;
+  await mkdir(path.dirname(distDir), { recursive: true });
+  try {
+    await rename(staging, next);
+  } catch (err: any) {
+    if (err?.code !== 'EXDEV') throw err;
+    await cp(staging, next, { recursive: true });
+    await rm(staging, { recursive: true, force: true });
+  }
+  const exists = await stat(distDir).then(() => true, () => false);
+  if (exists) await rename(distDir, old);
+  await rename(next, distDir);
+  if (exists) await rm(old, { recursive: true, force: true });
+}
+
+export function formatBuildProblems(problems: Problem[]): string {
+  return problems.map(formatProblem).join('\n');
+}

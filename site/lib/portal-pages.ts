@@ -1,0 +1,41 @@
+/**
+ * What the portal page needs at build time: which plans get a portal (those with a password)
+ * at which unguessable path, and the sealed envelope of each.
+ *
+ * `twofold build` passes its paths, clock and progress callbacks in (see build-context.ts); a
+ * plain `astro build` works too, with the current time.
+ */
+import type { DataEntry } from 'astro:content';
+import { buildPaths } from './build-context.ts';
+import { sealPortal, type SealContext, type SealedPortal } from './portal-seal-fs.ts';
+import { openSecretStore } from './secret-store-fs.ts';
+
+let context: SealContext | undefined;
+function sealContext(): SealContext {
+  if (!context) {
+    const paths = buildPaths();
+    context = { paths, store: openSecretStore(paths, process.env), now: globalThis.__twofoldBuild?.now ?? new Date() };
+  }
+  return context;
+}
+
+export async function portalRoutes(entries: Array<Pick<DataEntry, 'id' | 'rendered'>>) {
+  const ctx = sealContext();
+  const routes = [];
+  for (const entry of entries) {
+    const secrets = await ctx.store.getPortal(entry.id);
+    if (!secrets?.password) {
+      globalThis.__twofoldBuild?.onSkipped?.(entry.id, 'no password yet');
+      continue;
+    }
+    routes.push({ params: { portal: secrets.portalId }, props: { slug: entry.id, bodyHtml: entry.rendered?.html ?? '' } });
+  }
+  return routes;
+}
+
+export async function sealForPage(slug: string, bodyHtml: string): Promise<SealedPortal> {
+  const sealed = await sealPortal(sealContext(), slug, bodyHtml);
+  if (!sealed) throw new Error(`portal ${slug} lost its password during the build`);
+  globalThis.__twofoldBuild?.onSealed?.(sealed);
+  return sealed;
+}
