@@ -1,3 +1,8 @@
+import type { ReplyAddressConfig } from '../../site/core/reply/reply-address.ts';
+
+/** The reply-address shape lives in core (reply tokens need it); re-exported for the worker. */
+export type { ReplyAddressConfig };
+
 /**
  * Who Twofold's outgoing mail is from and where replies go. Built from the worker config
  * (`mail-worker/config/worker-config.ts`); the embedded defaults use `twofold.localhost`.
@@ -9,7 +14,7 @@ export interface MailIdentity {
    * Reply addresses carry a signed token: `plus` → `<localPart>+<token>@<domain>`,
    * `subdomain` → `<token>@<domain>` (a catch-all reply subdomain).
    */
-  reply: { mode: 'plus'; localPart: string; domain: string } | { mode: 'subdomain'; domain: string };
+  reply: ReplyAddressConfig;
   /** Base URL where `dist/` is published, e.g. https://plans.northwind.example (no trailing slash). */
   portalBaseUrl: string;
   /** Right-hand side of Message-IDs Twofold generates. */

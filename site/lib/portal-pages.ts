@@ -5,7 +5,6 @@
  * `twofold build` passes its paths, clock and progress callbacks in (see build-context.ts); a
  * plain `astro build` works too, with the current time.
  */
-import type { DataEntry } from 'astro:content';
 import { buildPaths } from './build-context.ts';
 import { sealPortal, type SealContext, type SealedPortal } from './portal-seal-fs.ts';
 import { openSecretStore } from './secret-store-fs.ts';
@@ -19,7 +18,7 @@ function sealContext(): SealContext {
   return context;
 }
 
-export async function portalRoutes(entries: Array<Pick<DataEntry, 'id' | 'rendered'>>) {
+export async function portalRoutes(entries: Array<{ id: string; rendered?: { html: string } }>) {
   const ctx = sealContext();
   const routes = [];
   for (const entry of entries) {

@@ -64,7 +64,7 @@ export async function portalPayloadFor(ctx: SealContext, slug: string, secrets: 
     checkins,
     now: ctx.now,
     links: linkOwners(secrets.links, stored.plan.people),
-    calendar: portalCalendar(stored.plan, checkins, records, ctx.now),
+    calendar: portalCalendar(checkins, records, ctx.now),
   });
 }
 

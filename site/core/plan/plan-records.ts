@@ -16,6 +16,14 @@ export interface CheckinRecord {
   /** ISO instant or date of the last invite, for the portal. */
   start?: string;
   cancelled?: boolean;
+  /** End (ISO instant, or the exclusive end date of an all-day check-in), title and all-day flag of the last invite: a CANCEL for a check-in gone from the plan still names it. */
+  end?: string;
+  title?: string;
+  allDay?: boolean;
+  /** Emails already sent `revision` (REQUEST or CANCEL): after a crash mid-way, only the rest are sent, with the same SEQUENCE. */
+  sent?: string[];
+  /** SEQUENCE of the invite that last set the time: a REPLY to an older one answered an older time. */
+  timeSequence?: number;
 }
 
 export interface EscalationRecord {

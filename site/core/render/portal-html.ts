@@ -172,7 +172,7 @@ function checkinBlock(plan: Plan, c: CheckinPlan, rsvps: Record<string, { partst
     return html`<li>${p?.name ?? email}: ${r.partstat.toLowerCase()}</li>`;
   });
   return html`<div class="checkin">
-    <p><strong>Check-in:</strong> ${c.title} — ${when}${c.status === 'scheduled' && !c.allDay ? ` (${c.minutes} min)` : ''}</p>
+    <p><strong>Check-in</strong> — ${when}${c.status === 'scheduled' && !c.allDay ? ` (${c.minutes} min)` : ''}</p>
     ${answers.length ? html`<ul class="rsvps" aria-label="Answers">${answers}</ul>` : ''}
     ${c.status === 'scheduled' ? html`<button type="button" class="add-to-calendar" data-ics="${c.stageId}">Add to calendar</button>` : ''}
   </div>`;

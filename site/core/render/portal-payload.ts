@@ -26,7 +26,7 @@ export interface PayloadInput extends PortalInput {
 export function portalPayload(input: PayloadInput): PortalPayload {
   return {
     v: PAYLOAD_VERSION,
-    title: `${planTitle(input.plan)} — ${input.plan.client} × ${input.plan.vendor}`,
+    title: `${planTitle(input.plan)} · ${input.plan.vendor}`,
     html: renderPortalHtml(input),
     links: input.links,
     calendar: input.calendar,
