@@ -23,6 +23,8 @@ export const CODE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export interface BuildHooks {
   phase?(name: string, total?: number): void;
   tick?(done: number, total?: number, label?: string): void;
+  /** Called with the staging directory before the leak scan (tests plant canaries here). */
+  beforeScan?(stagingDir: string): Promise<void>;
 }
 
 export interface BuildOptions {
@@ -92,6 +94,7 @@ export async function buildPortals(options: BuildOptions): Promise<BuildReport> 
   }
 
   hooks.phase?.('leak scan');
+  await hooks.beforeScan?.(staging);
   const needles = new Map(plans.map((p) => [p.slug, leakNeedles(p.plan, p.source.body)]));
   if (options.canaries?.length) needles.set('(canary)', options.canaries);
   const scan = await scanForLeaks(staging, needles);
@@ -129,6 +132,9 @@ async function runAstroBuild(outDir: string, context: BuildContext, paths: Proje
   const moved = path.resolve(cwd) !== path.resolve(CODE_ROOT);
   globalThis.__twofoldBuild = context;
   process.env.ASTRO_TELEMETRY_DISABLED = '1';
+  // Vite derives import.meta.env from NODE_ENV; a portal build is always a production build.
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
   try {
     if (moved) process.chdir(CODE_ROOT);
     await build({
@@ -141,6 +147,8 @@ async function runAstroBuild(outDir: string, context: BuildContext, paths: Proje
   } catch (err: any) {
     throw new TwofoldError('BUILD_ASTRO_FAILED', `Astro could not build the portals, so dist/ was left as it was: ${String(err?.message ?? err).split('\n')[0]}`, { cause: err });
   } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
     if (moved) process.chdir(cwd);
     globalThis.__twofoldBuild = undefined;
   }

@@ -5,6 +5,14 @@
 import type { CliCommand } from '../cli-command.ts';
 
 const registry: Record<string, () => Promise<{ command: CliCommand<any> }>> = {
+  check: () => import('./check.ts'),
+  new: () => import('./new.ts'),
+  status: () => import('./status.ts'),
+  build: () => import('./build.ts'),
+  schema: () => import('./schema.ts'),
+  password: () => import('./password.ts'),
+  link: () => import('./link.ts'),
+  invite: () => import('./invite.ts'),
 };
 
 export const commandNames = Object.keys(registry);

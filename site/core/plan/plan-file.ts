@@ -67,26 +67,35 @@ export function parsePlanSource(text: string): ParseResult {
       ),
     };
   }
-  const hostile: Problem[] = [];
+  // One problem per kind (alias, anchor, tag, key): a billion-laughs file has hundreds.
+  const hostile = new Map<string, { first: Problem; more: number }>();
+  const refuse = (kind: string, message: string, offset: number | undefined) => {
+    const seen = hostile.get(kind);
+    if (seen) seen.more++;
+    else hostile.set(kind, { first: problem('PLAN_YAML_HOSTILE', message, { line: lineAt(offset ?? 0) }), more: 0 });
+  };
   visit(doc, {
     Alias(_key, node) {
-      hostile.push(problem('PLAN_YAML_HOSTILE', `YAML alias *${node.source} is not allowed in a plan`, { line: lineAt(node.range?.[0] ?? 0) }));
+      refuse('alias', `YAML alias *${node.source} is not allowed in a plan`, node.range?.[0]);
     },
     Node(_key, node) {
-      if ('anchor' in node && node.anchor) hostile.push(problem('PLAN_YAML_HOSTILE', `YAML anchor &${node.anchor} is not allowed in a plan`, { line: lineAt(node.range?.[0] ?? 0) }));
+      if ('anchor' in node && node.anchor) refuse('anchor', `YAML anchor &${node.anchor} is not allowed in a plan`, node.range?.[0]);
       // The parser sets `tag` only for tags written in the source (implicit scalars have none),
       // and `!!binary`, `!!set`, `!!js/function`… would change what the plan data is: refuse all.
-      if (node.tag) hostile.push(problem('PLAN_YAML_HOSTILE', `YAML tag ${shortTag(node.tag)} is not allowed in a plan`, { line: lineAt(node.range?.[0] ?? 0) }));
+      if (node.tag) refuse('tag', `YAML tag ${shortTag(node.tag)} is not allowed in a plan`, node.range?.[0]);
     },
     Pair(_key, pair) {
       if (isScalar(pair.key) && typeof pair.key.value === 'string' && FORBIDDEN_KEYS.has(pair.key.value)) {
-        hostile.push(problem('PLAN_YAML_HOSTILE', `the key "${pair.key.value}" is not allowed in a plan`, { line: lineAt(pair.key.range?.[0] ?? 0) }));
+        refuse('key', `the key "${pair.key.value}" is not allowed in a plan`, pair.key.range?.[0]);
       } else if (pair.key !== null && !isScalar(pair.key)) {
-        hostile.push(problem('PLAN_YAML_HOSTILE', 'complex (non-scalar) keys are not allowed in a plan', { line: lineAt((pair.key as Node).range?.[0] ?? 0) }));
+        refuse('complex-key', 'complex (non-scalar) keys are not allowed in a plan', (pair.key as Node).range?.[0]);
       }
     },
   });
-  if (hostile.length > 0) return { ok: false, problems: hostile };
+  if (hostile.size > 0) {
+    const problems = [...hostile.values()].map(({ first, more }) => (more ? { ...first, message: `${first.message} (and ${more} more like it)` } : first));
+    return { ok: false, problems: problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)) };
+  }
   if (doc.contents !== null && !isMap(doc.contents)) {
     return { ok: false, problems: [problem('PLAN_FIELD_TYPE', 'the frontmatter must be a map of plan fields (`client: …`, `people: …`)', { line: yamlFirstLine })] };
   }

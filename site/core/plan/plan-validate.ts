@@ -26,10 +26,10 @@ export function loadPlanText(text: string, file?: string): LoadResult {
   const { source } = parsed;
   const result = planSchema.safeParse(source.data);
   if (!result.success) {
-    const problems = dedupe(result.error.issues.flatMap((i) => issueToProblems(i, source)));
-    return { ok: false, problems: problems.map(label) };
+    const problems = explainedByTypos(dedupe(result.error.issues.flatMap((i) => issueToProblems(i, source))));
+    return { ok: false, problems: byLine(problems).map(label) };
   }
-  const warnings = planWarnings(result.data).map((w) => ({ ...w, line: lineOfPath(source, w.path ?? []) })).map(label);
+  const warnings = byLine(planWarnings(result.data).map((w) => ({ ...w, line: lineOfPath(source, w.path ?? []) }))).map(label);
   return { ok: true, value: { plan: result.data, source, warnings } };
 }
 
@@ -57,8 +57,8 @@ function issueToProblems(issue: ZodIssue, source?: PlanSource): Problem[] {
       });
     case 'invalid_type': {
       const field = String(path[path.length - 1] ?? 'plan');
+      if (issue.received === 'undefined') return [at('PLAN_FIELD_REQUIRED', `"${field}" is required${field === 'owner' ? ' — a task needs one named owner' : ''}`, hintFor(path))];
       if (field === 'owner') return [at('PLAN_OWNER_NOT_ONE_PERSON', issue.message.startsWith('a task needs') ? issue.message : 'a task needs one named owner: give the id of one person')];
-      if (issue.received === 'undefined') return [at('PLAN_FIELD_REQUIRED', `"${field}" is required`, hintFor(path))];
       return [at('PLAN_FIELD_TYPE', `expected ${describeType(issue.expected)}, found ${describeType(issue.received)}`)];
     }
     case 'invalid_enum_value':
@@ -102,6 +102,30 @@ function dedupe(problems: Problem[]): Problem[] {
     seen.add(key);
     return true;
   });
+}
+
+/**
+ * `ownr: raj` makes two problems: unknown field "ownr" (did you mean "owner"?) and "owner" is
+ * required. The first says it all; drop the required-field problem the typo explains.
+ */
+function explainedByTypos(problems: Problem[]): Problem[] {
+  const suggested = new Set<string>();
+  for (const p of problems) {
+    if (p.code !== 'PLAN_FIELD_UNKNOWN' || !p.path || p.path.length === 0) continue;
+    const parent = p.path.slice(0, -1);
+    const field = suggestField(parent, String(p.path[p.path.length - 1]));
+    if (field) suggested.add(pathKey([...parent, field]));
+  }
+  return problems.filter((p) => !(p.code === 'PLAN_FIELD_REQUIRED' && suggested.has(pathKey(p.path ?? []))));
+}
+
+function pathKey(path: ReadonlyArray<string | number>): string {
+  return path.map(String).join('\u0000');
+}
+
+/** Problems in file order (stable, so problems on one line keep zod's order). */
+function byLine(problems: Problem[]): Problem[] {
+  return problems.map((p, i) => ({ p, i })).sort((a, b) => (a.p.line ?? 0) - (b.p.line ?? 0) || a.i - b.i).map(({ p }) => p);
 }
 
 /** The field names allowed at a path, for "did you mean" suggestions. */
