@@ -6,9 +6,12 @@
  *   SMTP configured     → `<outbox>/queue/…eml` + `.json`, delivered with retries and backoff,
  *                          then moved to `<outbox>/sent/`
  *
- * The Message-ID is set by the caller and stable, so a retry after a crash between "accepted"
- * and "moved to sent" is recognisable to recipients as the same message.
+ * The Message-ID is set by the caller and stable, and the spool knows every Message-ID it holds:
+ * sending the same message twice (a worker recovering from a crash re-answers a reply) spools
+ * it once. A crash between "accepted by SMTP" and "moved to sent" can still deliver it twice,
+ * with the same Message-ID, which mail clients show once.
  */
+import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
@@ -123,10 +126,35 @@ export function createMailer(options: MailerOptions): Mailer {
     return flushing;
   }
 
+  let known: Promise<Map<string, string>> | undefined;
+  /** Message-ID digest → spooled file, from the file names (`…-<digest>.eml`). */
+  function spooled(): Promise<Map<string, string>> {
+    known ??= (async () => {
+      const map = new Map<string, string>();
+      for (const dir of [options.outboxDir, queueDir, sentDir]) {
+        const names = await readdir(dir).catch(() => [] as string[]);
+        for (const n of names) {
+          const m = /-([0-9a-f]{20})\.eml$/.exec(n);
+          if (m) map.set(m[1]!, path.join(dir, n));
+        }
+      }
+      return map;
+    })();
+    return known;
+  }
+
   return {
     async send(message, tag = 'mail') {
+      const id = idDigest(message.messageId);
+      const index = await spooled();
+      const existing = index.get(id);
+      if (existing) {
+        log({ event: 'mail.already-spooled', messageId: message.messageId, file: existing });
+        return { messageId: message.messageId, file: existing, delivered: existing.startsWith(sentDir) };
+      }
       const eml = await composeEml(message);
-      const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${safeTag(tag)}-${shortId(message.messageId)}.eml`;
+      const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${safeTag(tag)}-${id}.eml`;
+      index.set(id, path.join(transport ? queueDir : options.outboxDir, name));
       if (!transport) {
         const file = path.join(options.outboxDir, name);
         await writeFileAtomic(file, eml);
@@ -154,8 +182,6 @@ function safeTag(tag: string): string {
   return tag.toLowerCase().replace(/[^a-z0-9-]+/g, '-').slice(0, 40) || 'mail';
 }
 
-function shortId(messageId: string): string {
-  let h = 0;
-  for (const c of messageId) h = (h * 31 + c.charCodeAt(0)) >>> 0;
-  return h.toString(36);
+function idDigest(messageId: string): string {
+  return createHash('sha256').update(messageId.trim().toLowerCase()).digest('hex').slice(0, 20);
 }

@@ -20,7 +20,9 @@ export async function main(argv: string[], overrides: Partial<CliContext> = {}):
     stderr: overrides.stderr ?? process.stderr,
     isTTY: overrides.isTTY ?? Boolean(process.stdout.isTTY),
   };
-  const [name, ...rest] = argv;
+  const [first, ...rest] = argv;
+  // Two-word commands (`twofold mail send`) are registered under both words.
+  const name = first && rest[0] && !rest[0].startsWith('-') && commandNames.includes(`${first} ${rest[0]}`) ? `${first} ${rest.shift()}` : first;
   try {
     if (!name || name === 'help' || name === '--help' || name === '-h') return await help(rest[0], ctx);
     if (name === '--version' || name === '-v') {
@@ -56,7 +58,7 @@ async function help(name: string | undefined, ctx: CliContext): Promise<number> 
   const lines = ['twofold — mutual action plans from files, email and calendars', '', 'Commands:'];
   for (const n of commandNames) {
     const c = await loadCommand(n);
-    if (c) lines.push(`  ${n.padEnd(10)} ${c.summary}`);
+    if (c) lines.push(`  ${n.padEnd(20)} ${c.summary}`);
   }
   lines.push('', 'Run `npx twofold help <command>` for a command\'s options.');
   print(ctx.stdout, lines.join('\n'));

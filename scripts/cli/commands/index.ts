@@ -13,7 +13,18 @@ const registry: Record<string, () => Promise<{ command: CliCommand<any> }>> = {
   password: () => import('./password.ts'),
   link: () => import('./link.ts'),
   invite: () => import('./invite.ts'),
+  worker: () => import('./worker.ts'),
+  start: () => import('./start.ts'),
+  'demo-reply': () => import('./demo-reply.ts'),
 };
+
+/** `twofold mail <sub>`: two-word commands, one file each under commands/mail/. */
+Object.assign(registry, {
+  'mail send': () => import('./mail/send.ts'),
+  'mail reply-address': () => import('./mail/reply-address.ts'),
+  'mail explain': () => import('./mail/explain.ts'),
+  'mail ingest': () => import('./mail/ingest.ts'),
+});
 
 export const commandNames = Object.keys(registry);
 

@@ -53,6 +53,7 @@ export const errorCatalog = {
   PLAN_NOT_FOUND: e('plan', 'No plan with that slug exists.', 'Run `npx twofold status` to list the plans.'),
   PLAN_EXISTS: e('plan', 'A plan with that slug already exists; Twofold never overwrites one.', 'Choose another slug or delete the existing file yourself.'),
   PLAN_TEMPLATE_UNKNOWN: e('plan', 'No template with that name exists.', 'Templates live in content/templates/; `saas-onboarding` ships with Twofold.'),
+  PLAN_LOCKED: e('plan', 'Another process kept the plan locked for too long.', 'If no other Twofold process is running, delete the lock file named in the message under .twofold/locks/.'),
   PLAN_BODY_INVALID: e('plan', 'The narrative body uses MDX that a portal cannot show.', 'Use only the portal components (Callout, Video, FileLink, Checklist) with literal attributes; no import/export or {expressions}.'),
   PLAN_EDIT_CONFLICT: e('plan', 'The plan file could not be edited in place without changing other lines.'),
   // ── portals ────────────────────────────────────────────────────────────────────────────
@@ -94,7 +95,18 @@ export const errorCatalog = {
   MAIL_NO_SENDER: w('mail', 'A message without a From address was ignored: it can be neither authenticated nor answered.'),
   MAIL_CALENDAR_REPLY: w('mail', 'An iTIP calendar reply (METHOD:REPLY) was handed to the calendar code instead of the reply grammar.'),
   MAIL_DMARC_FAIL: e('mail', 'The receiving server reported that the message failed DMARC for its From domain, so the sender may be forged.', 'Ask the sender to reply from their usual mail system; if their domain\'s DMARC setup is broken, switch the DMARC check off for now.'),
+  // ── mail: outgoing emails (mail-worker/mail) ────────────────────────────────────────────
+  MAIL_TASK_UNKNOWN: e('mail', 'No task with that id exists in the plan, so there is no email to send or address to print.', 'Use a task id from the plan (they are listed in the message), or `digest` for a digest address.'),
+  MAIL_PERSON_UNKNOWN: e('mail', 'The email address is not a person of the plan; Twofold only writes to, and accepts replies from, the plan\'s people.', 'Use the email of someone listed under `people` in the plan, or add the person first.'),
+  MAIL_REPLY_RATE_LIMITED: w('mail', 'An answer to a failed reply (or a notice to the CSM) was not sent: its recipient already got as many as the hourly limit allows.', 'Nothing to do: the limit stops mail loops and floods of forged mail; the worker log still lists every rejected message.'),
+  MAIL_RATE_STATE_LOCKED: e('mail', 'The rate-limit state of rejection emails stayed locked by another process for too long.', 'If no other Twofold process is running, delete the lock file named in the message under .twofold/state/.'),
   // ── mail: reply grammar, plan edits and reply tokens ────────────────────────────────────
+  REPLY_APPLIED: w('mail', 'The reply was applied to the plan (not an error: the outcome code of a successful reply).'),
+  REPLY_HELP: w('mail', 'The sender asked for the reply commands; they were sent back.'),
+  MAIL_SMTP_CONNECT_FAILED: e('mail', 'Could not hand a message to an SMTP server.', 'Check that the server (the worker for `demo-reply`) is running and the host and port are right.'),
+  MAIL_NO_TOKEN: e('mail', 'The message was not sent to a signed reply address, so Twofold cannot tell which plan and task it is about.', 'Reply to a task email or digest (its Reply-To carries the signed address), or print one with `npx twofold mail reply-address`.'),
+  REPLY_SENDER_MISMATCH: e('mail', 'The reply address was issued to someone else, and the sender may not act for them.', 'A forwarded task email cannot be answered by its new reader: the CSM can add them to the plan, or list them in `acts_for`.'),
+  REPLY_NOT_ALLOWED: e('mail', 'The sender named a task they may not update.', 'A task can be updated by its owner, people whose `acts_for` lists the owner, and the CSM.'),
   REPLY_NO_COMMAND: e('mail', 'The reply holds no command Twofold understands.', 'Reply `help` for the list of commands, or write one per line: `done`, `blocked: <reason>`, `due: <date>`, `note: <text>`.'),
   REPLY_TASK_REQUIRED: e('mail', 'A line of the reply does not say which task it is about (digests cover several tasks).', 'Start the line with the task id from the digest, e.g. `T3 done` or `T4 blocked: waiting on IT`.'),
   REPLY_TASK_UNKNOWN: e('mail', 'The reply names a task that is not part of this plan.', 'Use a task id from this plan\'s email or digest; to update another plan, reply to that plan\'s email.'),
@@ -116,6 +128,7 @@ export const errorCatalog = {
   CALENDAR_REPLY_INVALID: e('calendar', 'A calendar answer is not an iTIP REPLY Twofold can read (wrong METHOD, no UID, no attendee or an unknown PARTSTAT).'),
   CALENDAR_REPLY_UNKNOWN: e('calendar', 'A calendar answer refers to no check-in Twofold sent (foreign UID, or the plan or check-in is gone).'),
   CALENDAR_REPLY_NOT_INVITED: e('calendar', 'A calendar answer comes from someone who is not invited to that check-in, or from another address than the attendee it answers for.'),
+  CONFIG_INVALID: e('config', 'The worker settings (config file or environment) are invalid.', 'Fix the setting named in the message; `npx twofold help worker` lists every setting and its default.'),
   SMTP_SETTINGS_INVALID: e('config', 'The SMTP settings cannot be used.', 'Set TWOFOLD_SMTP_HOST to a host name and TWOFOLD_SMTP_PORT to a port number (1–65535), or unset TWOFOLD_SMTP_HOST to keep mail in the outbox.'),
   // ── build ───────────────────────────────────────────────────────────────────────────────
   BUILD_PLANS_INVALID: e('portal', 'Some plans have errors, so nothing was built.', 'Run `npx twofold check` and fix the errors it lists.'),

@@ -85,7 +85,13 @@ export type VerifyReplyTokenResult =
       expires: string;
       keyVersion: number;
     }
-  | { ok: false; code: ReplyTokenErrorCode; message: string };
+  | {
+      ok: false;
+      code: ReplyTokenErrorCode;
+      message: string;
+      /** Only for an expired token whose MAC verified: who it was for, so the answer can carry a fresh one. */
+      expired?: { plan: string; task: string; email: string };
+    };
 
 const DAY_MS = 86_400_000;
 const MAC_DOMAIN = 'twofold-reply-token/1';
@@ -135,7 +141,7 @@ export async function verifyReplyToken(token: string, input: { keys: ReplyKeys; 
         if (++attempts > MAX_MAC_ATTEMPTS) return fail('REPLY_TOKEN_FORGED', 'too many candidates matched the token\'s references');
         const expected = await macOf(key, fields.version, fields.expiry, candidate.plan, taskKey(task), email);
         if (!timingSafeEqual(expected, fields.mac)) continue;
-        if (dayNumber(input.now) > fields.expiry) return fail('REPLY_TOKEN_EXPIRED', `the token expired on ${dayToIso(fields.expiry)}`);
+        if (dayNumber(input.now) > fields.expiry) return { ...fail('REPLY_TOKEN_EXPIRED', `the token expired on ${dayToIso(fields.expiry)}`), expired: { plan: candidate.plan, task, email } } as VerifyReplyTokenResult;
         return { ok: true, plan: candidate.plan, task, digest: task === DIGEST_TASK, email, expires: dayToIso(fields.expiry), keyVersion: fields.version };
       }
     }

@@ -1,0 +1,229 @@
+/**
+ * The processor: the one MessageHandler behind every inbound source. For each message:
+ *
+ *   dedupe (journal claim) → evaluate (evaluate-message.ts) → apply under the plan lock
+ *   (journal "applying" record, atomic plan write, activity log, git commit, invites)
+ *   → publish (re-seal the portal) → answer (outcome-replies) → journal "done"
+ *
+ * The journal makes each step safe to redo: a crash anywhere re-processes the message on
+ * restart (recover()) and applies it exactly once.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { parseActivityLog } from '../../site/core/plan/activity.ts';
+import { applyCommands, type ApplyResult } from '../../site/core/plan/plan-edits.ts';
+import { editPlanText } from '../../site/core/plan/plan-file.ts';
+import { writeFileAtomic } from '../../site/lib/atomic-write-fs.ts';
+import { withPlanLock } from '../../site/lib/plan-lock-fs.ts';
+import { activityFile, appendActivity } from '../../site/lib/plan-records-fs.ts';
+import { readPlan, type StoredPlan } from '../../site/lib/plan-store-fs.ts';
+import type { ProjectPaths } from '../../site/lib/project-paths.ts';
+import { recordRsvp } from '../calendar/rsvp.ts';
+import type { HandledOutcome, MessageMeta, SourceLog } from '../sources/message-handler.ts';
+import type { JournalRecord, MessageJournal } from '../stores/message-journal-fs.ts';
+import type { CachedPlanDirectory } from '../stores/plan-directory-fs.ts';
+import { evaluateParsed, parsedKey, type EvaluateDeps, type Evaluation } from './evaluate-message.ts';
+import { parseMessage } from './parse-message.ts';
+
+export interface AppliedReply {
+  plan: StoredPlan;
+  result: ApplyResult;
+}
+
+/** Answers a message (confirmation, explanation, CSM notice, or nothing); returns Message-IDs sent. */
+export type Answerer = (evaluation: Evaluation, applied: AppliedReply | undefined) => Promise<string[]>;
+
+export interface AfterApply {
+  /** Called under the plan lock after a plan changed: invites, records, git, re-seal. */
+  (slug: string, plan: StoredPlan, evaluation: Evaluation): Promise<void>;
+}
+
+export interface ProcessorDeps extends Omit<EvaluateDeps, 'now' | 'meta'> {
+  paths: ProjectPaths;
+  journal: MessageJournal;
+  plans: CachedPlanDirectory;
+  clock: () => Date;
+  answer: Answerer;
+  afterApply: AfterApply;
+  log: SourceLog;
+}
+
+export class MessageBusyError extends Error {
+  constructor(key: string) {
+    super(`message ${key} is being processed by another worker`);
+    this.name = 'MessageBusyError';
+  }
+}
+
+export interface Processor {
+  handle(raw: Buffer, meta: MessageMeta): Promise<HandledOutcome>;
+  /** Finish what a crash left half done (run before the sources start). */
+  recover(): Promise<number>;
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+export function createProcessor(deps: ProcessorDeps): Processor {
+  async function handle(raw: Buffer, meta: MessageMeta): Promise<HandledOutcome> {
+    const parsed = await parseMessage(raw, meta.envelope ? { envelope: meta.envelope } : {});
+    const key = parsedKey(parsed);
+    const claim = await deps.journal.claim(key, raw, { receivedAt: meta.receivedAt, source: meta.source });
+    if (claim.status === 'busy') throw new MessageBusyError(key);
+    if (claim.status === 'duplicate') {
+      deps.log({ event: 'message.duplicate', key, source: meta.source });
+      return { disposition: 'processed', reason: 'duplicate' };
+    }
+    try {
+      return await run(claim.record, parsed, meta);
+    } catch (err) {
+      // Leave the journal record as it is (recover() or the next delivery finishes it), free the claim.
+      await deps.journal.release(key);
+      throw err;
+    }
+  }
+
+  async function run(record: JournalRecord, parsed: Awaited<ReturnType<typeof parseMessage>>, meta: MessageMeta): Promise<HandledOutcome> {
+    const started = performance.now();
+    const evaluation = await evaluateParsed(parsed, { ...deps, now: deps.clock(), meta });
+    let applied: AppliedReply | undefined;
+    if (evaluation.verdict === 'apply' && evaluation.calendar) await applyRsvp(evaluation);
+    else if (evaluation.verdict === 'apply') {
+      applied = await applyReply(record, evaluation);
+      if (!applied) {
+        // The plan changed under us so that the commands no longer apply: evaluate again.
+        return run(record, parsed, meta);
+      }
+    }
+    const answers = await deps.answer(evaluation, applied);
+    const done: JournalRecord = {
+      ...record,
+      verdict: evaluation.verdict,
+      reason: evaluation.reason,
+      ...(evaluation.plan ? { plan: evaluation.plan } : {}),
+      ...(evaluation.task ? { task: evaluation.task } : {}),
+      ...(evaluation.sender ? { sender: evaluation.sender } : {}),
+      ...(applied ? { changes: applied.result.changes.map((c) => c.summary) } : {}),
+      answers,
+    };
+    await deps.journal.finish(done);
+    deps.log({
+      event: 'message.processed',
+      key: record.key,
+      source: meta.source,
+      verdict: evaluation.verdict,
+      code: evaluation.reason,
+      plan: evaluation.plan,
+      task: evaluation.task,
+      sender: evaluation.sender,
+      changes: done.changes,
+      ms: Math.round(performance.now() - started),
+    });
+    return { disposition: evaluation.verdict === 'fail' ? 'failed' : 'processed', reason: evaluation.reason };
+  }
+
+  async function applyRsvp(evaluation: Evaluation): Promise<void> {
+    const ics = evaluation.message?.calendar.find((c) => c.method === 'REPLY')?.text;
+    if (!ics) return;
+    try {
+      const result = await recordRsvp(deps.paths, ics, { now: deps.clock(), ...(evaluation.sender ? { sender: evaluation.sender } : {}), ...(evaluation.message?.messageId ? { messageId: evaluation.message.messageId } : {}) });
+      deps.log({ event: 'rsvp', outcome: result.outcome, plan: evaluation.plan });
+    } catch (err: any) {
+      // An answer to an invite we cannot match is dropped silently (never a mail loop).
+      deps.log({ event: 'rsvp.ignored', code: err?.code, reason: String(err?.message ?? err) });
+    }
+  }
+
+  /** Apply under the plan lock, against the plan as it is now. Undefined: re-evaluate. */
+  async function applyReply(record: JournalRecord, evaluation: Evaluation): Promise<AppliedReply | undefined> {
+    const slug = evaluation.plan!;
+    return withPlanLock(deps.paths, slug, async () => {
+      deps.plans.invalidate(slug);
+      const fresh = await readPlan(deps.paths, slug);
+      const result = applyCommands(fresh.plan, evaluation.commands, {
+        actor: evaluation.actor!,
+        ...(evaluation.task && evaluation.task !== 'digest' ? { defaultTask: evaluation.task } : {}),
+        now: evaluation.sentAt ?? deps.clock(),
+        via: 'email',
+        ...(evaluation.message?.messageId ? { messageId: evaluation.message.messageId } : {}),
+      });
+      if (result.problems.length) return undefined;
+      const afterText = result.edits.length ? editPlanText(fresh.text, result.edits) : fresh.text;
+      await deps.journal.update({ ...record, state: 'applying', plan: slug, apply: { slug, before: sha256(fresh.text), after: sha256(afterText), afterText, activity: result.activity, changes: result.changes } });
+      await writePlanAndLog(fresh, afterText, result.activity);
+      deps.plans.invalidate(slug);
+      const updated = afterText === fresh.text ? fresh : await readPlan(deps.paths, slug);
+      await deps.afterApply(slug, updated, evaluation);
+      return { plan: updated, result };
+    });
+  }
+
+  async function writePlanAndLog(plan: StoredPlan, afterText: string, activity: ApplyResult['activity']): Promise<void> {
+    if (afterText !== plan.text) await writeFileAtomic(plan.file, afterText);
+    await appendActivity(deps.paths, plan.slug, activity);
+  }
+
+  async function recover(): Promise<number> {
+    let recovered = 0;
+    for (const { record, raw } of await deps.journal.unfinished()) {
+      const pending = record.apply;
+      if (record.state === 'applying' && pending) {
+        const finished = await withPlanLock(deps.paths, pending.slug, async () => {
+          const current = await readPlan(deps.paths, pending.slug).catch(() => undefined);
+          if (!current) return false;
+          const messageIds = new Set(pending.activity.map((a) => a.message).filter(Boolean));
+          const logged = parseActivityLog(await readFile(activityFile(deps.paths, pending.slug), 'utf8').catch(() => '')).some((e) => e.message && messageIds.has(e.message));
+          const digest = sha256(current.text);
+          if (logged && digest !== pending.before) return true; // written and logged: only the answer is missing
+          if (digest === pending.after) {
+            if (!logged) await appendActivity(deps.paths, pending.slug, pending.activity);
+            return true;
+          }
+          if (digest === pending.before) {
+            await writePlanAndLog(current, pending.afterText, pending.activity);
+            return true;
+          }
+          return false; // the plan moved on by hand: evaluate the message afresh below
+        });
+        deps.log({ event: 'recover.apply', key: record.key, plan: pending.slug, finished });
+      }
+      // Re-handle from the saved bytes: the journal and the activity log make it a no-op where done.
+      await deps.journal.release(record.key);
+      await handleRecovered(record, raw);
+      recovered++;
+    }
+    return recovered;
+  }
+
+  /** A recovered message whose plan change is already on disk is answered without applying again. */
+  async function handleRecovered(record: JournalRecord, raw: Buffer): Promise<void> {
+    const meta: MessageMeta = { source: (record.source as MessageMeta['source']) ?? 'file', receivedAt: new Date(record.receivedAt) };
+    const parsed = await parseMessage(raw);
+    const claim = await deps.journal.claim(record.key, raw, { receivedAt: meta.receivedAt, source: meta.source });
+    if (claim.status !== 'claimed') return;
+    const evaluation = await evaluateParsed(parsed, { ...deps, now: deps.clock(), meta });
+    const messageId = evaluation.message?.messageId;
+    const slug = record.apply?.slug ?? evaluation.plan;
+    const alreadyLogged =
+      slug && messageId ? parseActivityLog(await readFile(activityFile(deps.paths, slug), 'utf8').catch(() => '')).some((e) => e.message === messageId) : false;
+    if (evaluation.verdict === 'apply' && !evaluation.calendar && alreadyLogged && slug) {
+      const plan = await withPlanLock(deps.paths, slug, async () => {
+        deps.plans.invalidate(slug);
+        const current = await readPlan(deps.paths, slug);
+        await deps.afterApply(slug, current, evaluation);
+        return current;
+      });
+      const changes = record.apply?.changes ?? evaluation.changes;
+      const result: ApplyResult = { edits: [], changes, activity: record.apply?.activity ?? evaluation.activity, problems: [] };
+      const answers = await deps.answer(evaluation, { plan, result });
+      await deps.journal.finish({ ...claim.record, verdict: 'apply', reason: evaluation.reason, plan: slug, answers, changes: changes.map((c) => c.summary) });
+      deps.log({ event: 'message.recovered', key: record.key, plan: slug });
+      return;
+    }
+    await run(claim.record, parsed, meta).catch(async (err) => {
+      await deps.journal.release(record.key);
+      throw err;
+    });
+  }
+
+  return { handle, recover };
+}

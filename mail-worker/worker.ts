@@ -1,0 +1,167 @@
+/**
+ * The mail worker, assembled: one processor behind the inbound sources (embedded SMTP, IMAP),
+ * the mailer (SMTP or the outbox), the publisher (fast re-seal + coalesced full builds), crash
+ * recovery at start, and the scheduler (`tick`). `twofold worker`, `twofold mail ingest` and
+ * `npm start` all build on `createWorkerCore`.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { recordsFile, activityFile } from '../site/lib/plan-records-fs.ts';
+import type { ProjectPaths } from '../site/lib/project-paths.ts';
+import { openSecretStore, type SecretStore } from '../site/lib/secret-store-fs.ts';
+import { sendInvites } from './calendar/send-invites.ts';
+import type { MailIdentity } from './config/mail-identity.ts';
+import { identityOf, smtpOf, type WorkerConfig } from './config/worker-config.ts';
+import { createMailer, type Mailer } from './mailer/mailer.ts';
+import { createOutcomeReplies } from './pipeline/outcome-replies.ts';
+import { createProcessor, type Processor } from './pipeline/process-message.ts';
+import { createPublisher, type Publisher } from './publish/publisher.ts';
+import { createGitRecorder, type GitRecorder } from './stores/git-recorder.ts';
+import { openMessageJournal } from './stores/message-journal-fs.ts';
+import { openPlanDirectory, type CachedPlanDirectory } from './stores/plan-directory-fs.ts';
+import { createImapSource, type ImapSource } from './sources/imap-source.ts';
+import { jsonLineLog, type SourceLog } from './sources/message-handler.ts';
+import { createSmtpSource, type SmtpSource } from './sources/smtp-source.ts';
+
+export interface WorkerCore {
+  paths: ProjectPaths;
+  config: WorkerConfig;
+  identity: MailIdentity;
+  store: SecretStore;
+  mailer: Mailer;
+  plans: CachedPlanDirectory;
+  publisher: Publisher;
+  processor: Processor;
+  git?: GitRecorder;
+  log: SourceLog;
+  clock: () => Date;
+  close(): Promise<void>;
+}
+
+export interface CoreOptions {
+  paths: ProjectPaths;
+  env: Record<string, string | undefined>;
+  config: WorkerConfig;
+  log?: SourceLog;
+  clock?: () => Date;
+  /** Full builds in this process (default true; `mail ingest` asks for none and exits). */
+  fullBuilds?: boolean;
+}
+
+export async function createWorkerCore(options: CoreOptions): Promise<WorkerCore> {
+  const { paths, env, config } = options;
+  const log = options.log ?? jsonLineLog((line) => process.stdout.write(line));
+  const clock = options.clock ?? (() => new Date());
+  const identity = identityOf(config);
+  const store = openSecretStore(paths, env);
+  const mailer = createMailer({ outboxDir: paths.outboxDir, ...(smtpOf(config) ? { smtp: smtpOf(config)! } : {}), log: (e) => log({ ...e, event: String(e.event) }) });
+  const plans = openPlanDirectory(paths);
+  const journal = openMessageJournal(paths.journalDir, { now: clock });
+  const git = config.git_commit ? await createGitRecorder(paths.contentDir) : undefined;
+  // The publisher is created below; the answers re-seal through it once it exists.
+  let publisherRef: Publisher | undefined;
+  const replies = createOutcomeReplies({ paths, store, identity, mailer, clock, log, reseal: (slug) => publisherRef!.reseal(slug), plan: (slug) => plans.get(slug) });
+  const publisher = createPublisher({
+    paths,
+    env,
+    store,
+    clock,
+    log,
+    onBuildFailed: (error, reasons) => replies.buildFailed(error, reasons),
+    ...(options.fullBuilds === false ? { build: async () => ({ plans: 0, sealed: [], reused: [], skipped: [], leakScan: { files: 0, bytes: 0, needles: 0 }, distDir: paths.distDir }) } : {}),
+  });
+  publisherRef = publisher;
+  const processor = createProcessor({
+    paths,
+    journal,
+    plans,
+    identity,
+    clock,
+    log,
+    replyKey: async (version) => (await store.replyKey(version))?.key,
+    ...(config.dmarc ? { dmarc: { authservId: config.dmarc.authserv_id, require: config.dmarc.require } } : {}),
+    answer: replies.answer,
+    async afterApply(slug, plan, evaluation) {
+      // Under the plan lock: calendar first (it writes the plan records), then the record in git, then the portal.
+      await sendInvites({ paths, slug, plan: plan.plan, now: clock(), mailer, messageIdDomain: identity.messageIdDomain, via: 'email' }).catch((err) =>
+        log({ event: 'invites.failed', plan: slug, code: err?.code, reason: String(err?.message ?? err) }),
+      );
+      if (git && evaluation.actor) {
+        await git
+          .commit([plan.file, activityFile(paths, slug), recordsFile(paths, slug)], evaluation.actor, `${slug}: ${evaluation.changes.map((c) => c.summary).join('; ') || 'note'} (reply from ${evaluation.actor.email})`)
+          .catch((err) => log({ event: 'git.failed', plan: slug, reason: String(err?.message ?? err) }));
+      }
+      await publisher.reseal(slug).catch((err) => log({ event: 'portal.reseal-failed', plan: slug, reason: String(err?.message ?? err) }));
+    },
+  });
+  return {
+    paths,
+    config,
+    identity,
+    store,
+    mailer,
+    plans,
+    publisher,
+    processor,
+    ...(git ? { git } : {}),
+    log,
+    clock,
+    async close() {
+      publisher.stop();
+      await mailer.close();
+    },
+  };
+}
+
+export interface RunningWorker {
+  core: WorkerCore;
+  smtp?: SmtpSource;
+  imap?: ImapSource;
+  stop(): Promise<void>;
+}
+
+/** Start everything the config asks for; recovery runs before any source accepts mail. */
+export async function startWorker(options: CoreOptions): Promise<RunningWorker> {
+  const core = await createWorkerCore(options);
+  const recovered = await core.processor.recover();
+  if (recovered) core.log({ event: 'recover.done', messages: recovered });
+  await core.mailer.flush();
+  const handler = core.processor.handle;
+  const onRefused = (refused: Parameters<NonNullable<Parameters<typeof createSmtpSource>[0]['onRefused']>>[0]) => core.log({ event: 'message.refused', code: refused.code, source: refused.source, size: refused.size, from: refused.from });
+  let smtp: SmtpSource | undefined;
+  if (core.config.inbound_smtp.enabled) {
+    smtp = createSmtpSource({ handler, replyDomains: [core.identity.reply.domain], host: core.config.inbound_smtp.host, port: core.config.inbound_smtp.port, log: core.log, onRefused });
+    await smtp.start();
+  }
+  let imap: ImapSource | undefined;
+  if (core.config.imap) {
+    const i = core.config.imap;
+    imap = createImapSource({ host: i.host, port: i.port, secure: i.secure, user: i.user, pass: i.pass, mailbox: i.mailbox, processedFolder: i.processed, failedFolder: i.failed, handler, log: core.log, onRefused, workerId: await workerId(core.paths) });
+    await imap.start();
+  }
+  return {
+    core,
+    ...(smtp ? { smtp } : {}),
+    ...(imap ? { imap } : {}),
+    async stop() {
+      await imap?.stop();
+      await smtp?.stop();
+      await core.close();
+    },
+  };
+}
+
+/** A stable id per local store, so a restarted worker resumes its own IMAP claims. */
+async function workerId(paths: ProjectPaths): Promise<string> {
+  const { readFile, writeFile, mkdir } = await import('node:fs/promises');
+  const file = path.join(paths.stateDir, 'worker-id');
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch {
+    const id = `${os.hostname().replace(/[^a-zA-Z0-9-]/g, '').slice(0, 16) || 'worker'}-${Math.random().toString(36).slice(2, 8)}`;
+    await mkdir(paths.stateDir, { recursive: true });
+    await writeFile(file, id);
+    return id;
+  }
+}
+

@@ -1,0 +1,34 @@
+/** `twofold mail ingest [file|-]` — process one message from a file or stdin, as an MTA pipe would. */
+import { TwofoldError } from '../../../../site/core/errors/problem.ts';
+import { loadWorkerConfig } from '../../../../mail-worker/config/worker-config.ts';
+import { ingestExitCode, ingestFile } from '../../../../mail-worker/sources/file-source.ts';
+import { createWorkerCore } from '../../../../mail-worker/worker.ts';
+import { print, type CliCommand } from '../../cli-command.ts';
+
+export const command: CliCommand = {
+  name: 'mail ingest',
+  summary: 'process one email from a file or stdin (for an MTA pipe)',
+  usage: `npx twofold mail ingest [file|-]
+
+Processes one message exactly as the worker does (dedupe, authenticate, apply, re-seal the
+portal, answer) and exits. For an MTA alias such as
+  twofold: "|cd /srv/twofold && npx twofold mail ingest -"
+Exit codes follow sysexits: 0 processed (applied, ignored, rejected or a duplicate),
+65 refused (unreadable message), 66 no input, 75 try again later (the MTA retries).`,
+  options: {},
+  async run({ positionals }, ctx) {
+    if (positionals.length > 1) throw new TwofoldError('CLI_USAGE', 'mail ingest takes one file (or - for stdin)');
+    const config = await loadWorkerConfig(ctx.paths, ctx.env);
+    const core = await createWorkerCore({ paths: ctx.paths, env: ctx.env, config, fullBuilds: false, log: (e) => ctx.stderr.write(`${JSON.stringify(e)}\n`) });
+    try {
+      await core.processor.recover();
+      const outcome = await ingestFile(positionals[0] ?? '-', core.processor.handle).catch((err) => err);
+      const code = ingestExitCode(outcome);
+      if (outcome instanceof Error) print(ctx.stderr, `error: ${outcome.message}`);
+      else print(ctx.stdout, `${outcome.disposition}${outcome.reason ? ` (${outcome.reason})` : ''}`);
+      return code;
+    } finally {
+      await core.close();
+    }
+  },
+};

@@ -1,0 +1,109 @@
+/**
+ * `twofold start` (`npm start`): the main job on embedded defaults, no outside services. Builds
+ * the portals (giving each plan a password on first run), serves them on localhost, runs the
+ * worker with its embedded SMTP inbox and the outbox of .eml files, sends each person a digest
+ * of their open tasks, and prints what to try.
+ */
+import { loadWorkerConfig } from '../../../mail-worker/config/worker-config.ts';
+import { sendTaskEmails } from '../../../mail-worker/mail/send-task-emails.ts';
+import { startLocalSiteServer } from '../../../mail-worker/publish/local-site-server.ts';
+import { startWorker } from '../../../mail-worker/worker.ts';
+import { generatePassword } from '../../../site/core/portal/portal-password.ts';
+import { portalUrl } from '../../../site/core/portal/portal-links.ts';
+import { personalLinkUrl } from '../../../site/core/portal/personal-link.ts';
+import { withPlanLock } from '../../../site/lib/plan-lock-fs.ts';
+import { buildPortals } from '../../../site/lib/portal-build.ts';
+import { readAllPlans } from '../../../site/lib/plan-store-fs.ts';
+import { openSecretStore } from '../../../site/lib/secret-store-fs.ts';
+import { print, type CliCommand } from '../cli-command.ts';
+import { createProgress } from '../progress.ts';
+
+export const command: CliCommand = {
+  name: 'start',
+  summary: 'run everything locally: build and serve the portals, run the worker, show the outbox',
+  usage: `npx twofold start [--port <n>] [--no-emails]
+
+The main job on embedded defaults, with no outside services:
+  1. gives every plan without a password a generated one (printed below, kept in .twofold/secrets.json),
+  2. builds the sealed portals into dist/ and serves them on http://localhost:<port> (default 4321),
+  3. runs the mail worker: replies to task emails arrive on its SMTP inbox at 127.0.0.1:2525,
+     every email Twofold sends is written to .twofold/outbox/ and listed at /outbox/,
+  4. emails each person a digest of their open tasks (once; re-running sends nothing new).
+Then try: npm run demo:reply -- <plan> <task> "blocked: waiting on IT"
+
+  --port <n>     web port (default 4321, or TWOFOLD_PORT)
+  --no-emails    skip step 4`,
+  options: { port: { type: 'string' }, 'no-emails': { type: 'boolean' } },
+  positionals: false,
+  async run({ values }, ctx) {
+    const port = Number(values.port ?? ctx.env.TWOFOLD_PORT ?? 4321);
+    const config = await loadWorkerConfig(ctx.paths, { TWOFOLD_PORTAL_URL: `http://localhost:${port}`, ...ctx.env });
+    const store = openSecretStore(ctx.paths, ctx.env);
+    const progress = createProgress(ctx.stdout, ctx.isTTY);
+
+    progress.phase('passwords');
+    const plans = (await readAllPlans(ctx.paths)).filter((r) => r.ok).map((r) => (r as Extract<typeof r, { ok: true }>).value);
+    for (const plan of plans) {
+      const secrets = await store.getPortal(plan.slug);
+      if (!secrets?.password) await store.setPassword(plan.slug, generatePassword());
+      // The personal link printed below must exist before the build seals the portal.
+      const client = plan.plan.people.find((p) => p.side === 'client');
+      if (client) await store.ensureLink(plan.slug, client.email);
+    }
+
+    const report = await buildPortals({ paths: ctx.paths, env: ctx.env, now: new Date(), hooks: progress });
+    progress.phase('web server');
+    const site = await startLocalSiteServer({ distDir: ctx.paths.distDir, outboxDir: ctx.paths.outboxDir, port });
+    progress.phase('worker');
+    const worker = await startWorker({ paths: ctx.paths, env: ctx.env, config, log: (e) => ctx.env.TWOFOLD_VERBOSE && ctx.stderr.write(`${JSON.stringify(e)}\n`) });
+    const { core } = worker;
+
+    if (!values['no-emails']) {
+      progress.phase('task emails', plans.length);
+      let done = 0;
+      for (const plan of plans) {
+        await sendTaskEmails({
+          paths: ctx.paths,
+          store,
+          identity: core.identity,
+          mailer: core.mailer,
+          now: new Date(),
+          slug: plan.slug,
+          beforeSend: async () => {
+            await withPlanLock(ctx.paths, plan.slug, () => core.publisher.reseal(plan.slug));
+          },
+        });
+        progress.tick(++done);
+      }
+    }
+    progress.done();
+
+    const lines = ['', `Twofold is running. Portals: ${report.sealed.length + report.reused.length} built into ${ctx.paths.distDir}`, ''];
+    for (const plan of plans) {
+      const secrets = await store.getPortal(plan.slug);
+      if (!secrets?.password) continue;
+      lines.push(`  ${plan.plan.client}`, `    portal    ${portalUrl(site.url, secrets.portalId)}`, `    password  ${secrets.password.secret}`);
+      const client = plan.plan.people.find((p) => p.side === 'client');
+      if (client) lines.push(`    ${client.name}'s personal link: ${await personalLinkUrl(store, plan.slug, client.email, site.url)}`);
+      lines.push('');
+    }
+    const example = plans.flatMap((p) => p.plan.stages.flatMap((s) => s.tasks.filter((t) => t.status !== 'done').map((t) => ({ slug: p.slug, task: t.id })))).at(0);
+    lines.push(
+      `  Outbox (every email Twofold sent): ${site.url}/outbox/`,
+      `  Replies are received on SMTP 127.0.0.1:${config.inbound_smtp.port}.`,
+      '',
+      'Try it: reply to a task as its owner, then reload the portal:',
+      `  npm run demo:reply -- ${example?.slug ?? '<plan>'} ${example?.task ?? '<task>'} "blocked: waiting on IT"`,
+      '',
+      'Press Ctrl-C to stop.',
+    );
+    print(ctx.stdout, lines.join('\n'));
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+    });
+    await worker.stop();
+    await site.close();
+    return 0;
+  },
+};
