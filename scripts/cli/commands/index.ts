@@ -9,6 +9,7 @@ const registry: Record<string, () => Promise<{ command: CliCommand<any> }>> = {
   new: () => import('./new.ts'),
   status: () => import('./status.ts'),
   build: () => import('./build.ts'),
+  dev: () => import('./dev.ts'),
   schema: () => import('./schema.ts'),
   password: () => import('./password.ts'),
   link: () => import('./link.ts'),
