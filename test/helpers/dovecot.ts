@@ -88,6 +88,9 @@ export async function startDovecot(options: StartDovecotOptions): Promise<Doveco
   if (!existsSync(DOVECOT_BIN)) {
     throw new Error('Dovecot is not installed: run apt-get install -y dovecot-imapd (CI does this in .ci/run)');
   }
+  if (process.getuid?.() !== 0) {
+    throw new Error('The Dovecot test helper must run as root: Dovecot hands the maildirs to its own "dovecot" user (tests run as root here and in CI)');
+  }
   if (options.users.length === 0) throw new Error('startDovecot needs at least one user');
   for (const { user, password } of options.users) {
     if (!/^[A-Za-z0-9._@+-]+$/.test(user)) throw new Error(`Dovecot test user "${user}": use letters, digits and ._@+- only`);
