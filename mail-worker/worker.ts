@@ -7,6 +7,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { recordsFile, activityFile } from '../site/lib/plan-records-fs.ts';
+import { TwofoldError } from '../site/core/errors/problem.ts';
 import type { ProjectPaths } from '../site/lib/project-paths.ts';
 import { openSecretStore, type SecretStore } from '../site/lib/secret-store-fs.ts';
 import { sendInvites } from './calendar/send-invites.ts';
@@ -20,7 +21,7 @@ import { createGitRecorder, type GitRecorder } from './stores/git-recorder.ts';
 import { openMessageJournal } from './stores/message-journal-fs.ts';
 import { openPlanDirectory, type CachedPlanDirectory } from './stores/plan-directory-fs.ts';
 import { createImapSource, type ImapSource } from './sources/imap-source.ts';
-import { jsonLineLog, type SourceLog } from './sources/message-handler.ts';
+import { jsonLineLog, type RefusalReporter, type SourceLog } from './sources/message-handler.ts';
 import { createSmtpSource, type SmtpSource } from './sources/smtp-source.ts';
 
 export interface WorkerCore {
@@ -120,24 +121,70 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
+/**
+ * One worker per local store: its journal claims, IMAP claim keyword and outbox belong to it.
+ * Two workers on one mailbox each run from their own folder (or machine).
+ */
+async function holdWorkerLock(paths: ProjectPaths): Promise<() => Promise<void>> {
+  const { mkdir, open, readFile, rm } = await import('node:fs/promises');
+  const file = path.join(paths.locksDir, 'worker.lock');
+  await mkdir(paths.locksDir, { recursive: true });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const handle = await open(file, 'wx', 0o600);
+      await handle.writeFile(JSON.stringify({ pid: process.pid, host: os.hostname(), at: new Date().toISOString() }));
+      await handle.close();
+      return () => rm(file, { force: true });
+    } catch (err: any) {
+      if (err?.code !== 'EEXIST') throw err;
+      const owner = JSON.parse(await readFile(file, 'utf8').catch(() => '{}')) as { pid?: number; host?: string };
+      const alive = owner.host === os.hostname() && typeof owner.pid === 'number' && (() => {
+        try {
+          process.kill(owner.pid, 0);
+          return true;
+        } catch (e: any) {
+          return e?.code === 'EPERM';
+        }
+      })();
+      if (alive || owner.host !== os.hostname()) {
+        throw new TwofoldError('WORKER_ALREADY_RUNNING', `another worker (pid ${owner.pid ?? '?'} on ${owner.host ?? '?'}) is running from ${paths.localDir}`);
+      }
+      await rm(file, { force: true }); // left by a worker that died
+    }
+  }
+  throw new TwofoldError('WORKER_ALREADY_RUNNING', `could not take ${file}`);
+}
+
 /** Start everything the config asks for; recovery runs before any source accepts mail. */
 export async function startWorker(options: CoreOptions): Promise<RunningWorker> {
-  const core = await createWorkerCore(options);
-  const recovered = await core.processor.recover();
-  if (recovered) core.log({ event: 'recover.done', messages: recovered });
-  await core.mailer.flush();
-  const handler = core.processor.handle;
-  const onRefused = (refused: Parameters<NonNullable<Parameters<typeof createSmtpSource>[0]['onRefused']>>[0]) => core.log({ event: 'message.refused', code: refused.code, source: refused.source, size: refused.size, from: refused.from });
+  const unlock = await holdWorkerLock(options.paths);
+  const core = await createWorkerCore(options).catch(async (err) => {
+    await unlock();
+    throw err;
+  });
   let smtp: SmtpSource | undefined;
-  if (core.config.inbound_smtp.enabled) {
-    smtp = createSmtpSource({ handler, replyDomains: [core.identity.reply.domain], host: core.config.inbound_smtp.host, port: core.config.inbound_smtp.port, log: core.log, onRefused });
-    await smtp.start();
-  }
   let imap: ImapSource | undefined;
-  if (core.config.imap) {
-    const i = core.config.imap;
-    imap = createImapSource({ host: i.host, port: i.port, secure: i.secure, user: i.user, pass: i.pass, mailbox: i.mailbox, processedFolder: i.processed, failedFolder: i.failed, handler, log: core.log, onRefused, workerId: await workerId(core.paths) });
-    await imap.start();
+  try {
+    const recovered = await core.processor.recover();
+    if (recovered) core.log({ event: 'recover.done', messages: recovered });
+    await core.mailer.flush();
+    const handler = core.processor.handle;
+    const onRefused: RefusalReporter = (refused) => core.log({ event: 'message.refused', code: refused.code, source: refused.source, size: refused.size, from: refused.from });
+    if (core.config.inbound_smtp.enabled) {
+      smtp = createSmtpSource({ handler, replyDomains: [core.identity.reply.domain], host: core.config.inbound_smtp.host, port: core.config.inbound_smtp.port, log: core.log, onRefused });
+      await smtp.start();
+    }
+    if (core.config.imap) {
+      const i = core.config.imap;
+      imap = createImapSource({ host: i.host, port: i.port, secure: i.secure, user: i.user, pass: i.pass, mailbox: i.mailbox, processedFolder: i.processed, failedFolder: i.failed, handler, log: core.log, onRefused, workerId: await workerId(core.paths) });
+      imap.start();
+    }
+  } catch (err) {
+    await imap?.stop().catch(() => undefined);
+    await smtp?.stop().catch(() => undefined);
+    await core.close();
+    await unlock();
+    throw err;
   }
   return {
     core,
@@ -147,6 +194,7 @@ export async function startWorker(options: CoreOptions): Promise<RunningWorker> 
       await imap?.stop();
       await smtp?.stop();
       await core.close();
+      await unlock();
     },
   };
 }

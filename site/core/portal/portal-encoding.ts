@@ -22,14 +22,55 @@ function indexOf(alphabet: string): Int16Array {
   return table;
 }
 
+/**
+ * Ciphertext runs to hundreds of kilobytes per portal: use the platform's native codec when
+ * there is one (Node's Buffer, the browser's btoa/atob), else the portable bit loop. Either way
+ * the result is the same canonical, unpadded base64url.
+ */
+const NodeBuffer = (globalThis as { Buffer?: { from(data: Uint8Array | string, encoding?: string): Uint8Array & { toString(encoding: string): string } } }).Buffer;
+const NATIVE_MIN_BYTES = 64;
+
 export function toBase64Url(bytes: Uint8Array): string {
+  if (bytes.length >= NATIVE_MIN_BYTES) {
+    if (NodeBuffer) return NodeBuffer.from(bytes.buffer instanceof ArrayBuffer ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes).toString('base64url');
+    if (typeof btoa === 'function') return btoa(binaryString(bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  }
   return encodeBits(bytes, 6, B64URL);
 }
 
 /** Bytes of a canonical, unpadded base64url string, or undefined. */
 export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | undefined {
   if (typeof text !== 'string' || !B64URL_SHAPE.test(text) || text.length % 4 === 1) return undefined;
+  if (text.length >= NATIVE_MIN_BYTES) {
+    const decoded = nativeDecode(text);
+    // Canonical only: re-encoding must give the same text (no stray low bits in the last character).
+    if (decoded && toBase64Url(decoded) === text) return decoded;
+    if (decoded) return undefined;
+  }
   return decodeBits(text, 6, B64URL_INDEX);
+}
+
+function nativeDecode(text: string): Uint8Array<ArrayBuffer> | undefined {
+  if (NodeBuffer) {
+    const buf = NodeBuffer.from(text, 'base64url');
+    const out = new Uint8Array(buf.length);
+    out.set(buf);
+    return out;
+  }
+  if (typeof atob === 'function') {
+    const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
+    const out = new Uint8Array(binary.length);
+    for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+    return out;
+  }
+  return undefined;
+}
+
+function binaryString(bytes: Uint8Array): string {
+  let out = '';
+  const CHUNK = 0x8000;
+  for (let i = 0; i < bytes.length; i += CHUNK) out += String.fromCharCode(...bytes.subarray(i, i + CHUNK));
+  return out;
 }
 
 export function toBase32(bytes: Uint8Array): string {
