@@ -16,6 +16,7 @@ import { isTwofoldError, TwofoldError } from '../../site/core/errors/problem.ts'
 import { personByEmail, planTitle } from '../../site/core/plan/plan-model.ts';
 import type { Person, Plan } from '../../site/core/plan/plan-types.ts';
 import { personalLinkUrl } from '../../site/core/portal/personal-link.ts';
+import { portalUrl, unlockLinkUrl } from '../../site/core/portal/portal-links.ts';
 import { cleanReplyValue } from '../../site/core/reply/reply-command.ts';
 import { DIGEST_TASK, makeReplyToken, replyAddress } from '../../site/core/reply/reply-token.ts';
 import { dateInZone } from '../../site/core/util/dates.ts';
@@ -40,7 +41,13 @@ export const MAX_SUBJECT_PREFIX_CHARS = 40;
 export interface MailContext {
   paths: ProjectPaths;
   /** Reply-token keys and personal links (site/lib/secret-store-fs.ts `openSecretStore`). */
-  store: Pick<SecretStore, 'replyKey' | 'ensureLink'>;
+  store: Pick<SecretStore, 'replyKey' | 'ensureLink'> & Partial<Pick<SecretStore, 'getPortal'>>;
+  /**
+   * `create` (default): a person without a personal link gets one (a key derivation, ~0.1–0.4 s).
+   * `existing`: answers on the reply path only reuse a link the person already has, else they
+   * carry the plain portal address, so a reply is never slowed by a key derivation.
+   */
+  links?: 'create' | 'existing';
   identity: MailIdentity;
   /** Date of every message and the clock of reply tokens. */
   now: Date;
@@ -54,7 +61,7 @@ export interface NewLink {
   email: string;
 }
 
-export type EmailKind = 'task' | 'digest' | 'confirmation' | 'reply-problem' | 'csm-notice';
+export type EmailKind = 'task' | 'digest' | 'confirmation' | 'reply-problem' | 'csm-notice' | 'escalation';
 
 /** One composed email, ready for `mailer.send(message, tag)`. */
 export interface ComposedEmail {
@@ -157,7 +164,13 @@ export async function replyAddressFor(ctx: Pick<MailContext, 'store' | 'identity
  * A read-only secret store (TWOFOLD_SECRETS) that has no link for the person gives undefined:
  * the email goes out without a link rather than not at all.
  */
-export async function unlockLinkFor(ctx: Pick<MailContext, 'store' | 'identity'>, slug: string, email: string, newLinks: NewLink[]): Promise<string | undefined> {
+export async function unlockLinkFor(ctx: Pick<MailContext, 'store' | 'identity' | 'links'>, slug: string, email: string, newLinks: NewLink[]): Promise<string | undefined> {
+  if (ctx.links === 'existing' && ctx.store.getPortal) {
+    const portal = await ctx.store.getPortal(slug);
+    if (!portal) return undefined;
+    const link = portal.links.find((l) => l.person === email.toLowerCase());
+    return link ? unlockLinkUrl(ctx.identity.portalBaseUrl, portal.portalId, { linkId: link.id, secret: link.secret }) : portalUrl(ctx.identity.portalBaseUrl, portal.portalId);
+  }
   let created = false;
   const recording = {
     ensureLink: async (s: string, e: string) => {

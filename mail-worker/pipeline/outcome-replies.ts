@@ -65,7 +65,8 @@ export interface OutcomeReplies {
 
 export function createOutcomeReplies(deps: OutcomeRepliesDeps): OutcomeReplies {
   const rate = openReplyRateLimit(deps.paths);
-  const context = (): MailContext => ({ paths: deps.paths, store: deps.store, identity: deps.identity, now: deps.clock() });
+  // Answers are on the reply path: reuse personal links, never derive a new one there.
+  const context = (): MailContext => ({ paths: deps.paths, store: deps.store, identity: deps.identity, now: deps.clock(), links: 'existing' });
 
   async function send(composed: ComposedEmail): Promise<string> {
     const slugs = [...new Set(composed.newLinks.map((l) => l.plan))];

@@ -12,7 +12,9 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parseActivityLog } from '../../site/core/plan/activity.ts';
 import { applyCommands, type ApplyResult } from '../../site/core/plan/plan-edits.ts';
-import { editPlanText } from '../../site/core/plan/plan-file.ts';
+import { editPlanSource } from '../../site/core/plan/plan-file.ts';
+import { validatePlanSource } from '../../site/core/plan/plan-validate.ts';
+import { TwofoldError } from '../../site/core/errors/problem.ts';
 import { writeFileAtomic } from '../../site/lib/atomic-write-fs.ts';
 import { withPlanLock } from '../../site/lib/plan-lock-fs.ts';
 import { activityFile, appendActivity } from '../../site/lib/plan-records-fs.ts';
@@ -20,7 +22,7 @@ import { readPlan, type StoredPlan } from '../../site/lib/plan-store-fs.ts';
 import type { ProjectPaths } from '../../site/lib/project-paths.ts';
 import { recordRsvp } from '../calendar/rsvp.ts';
 import type { HandledOutcome, MessageMeta, SourceLog } from '../sources/message-handler.ts';
-import type { JournalRecord, MessageJournal } from '../stores/message-journal-fs.ts';
+import type { JournalRecord, MessageJournal, PendingApply } from '../stores/message-journal-fs.ts';
 import type { CachedPlanDirectory } from '../stores/plan-directory-fs.ts';
 import { evaluateParsed, parsedKey, type EvaluateDeps, type Evaluation } from './evaluate-message.ts';
 import { parseMessage } from './parse-message.ts';
@@ -57,7 +59,7 @@ export class MessageBusyError extends Error {
 
 export interface Processor {
   handle(raw: Buffer, meta: MessageMeta): Promise<HandledOutcome>;
-  /** Finish what a crash left half done (run before the sources start). */
+  /** Finish plan writes a crash left half done (run before the sources start). */
   recover(): Promise<number>;
 }
 
@@ -67,14 +69,15 @@ export function createProcessor(deps: ProcessorDeps): Processor {
   async function handle(raw: Buffer, meta: MessageMeta): Promise<HandledOutcome> {
     const parsed = await parseMessage(raw, meta.envelope ? { envelope: meta.envelope } : {});
     const key = parsedKey(parsed);
-    const claim = await deps.journal.claim(key, raw, { receivedAt: meta.receivedAt, source: meta.source });
+    const claim = await deps.journal.claim(key, { receivedAt: meta.receivedAt, source: meta.source });
     if (claim.status === 'busy') throw new MessageBusyError(key);
     if (claim.status === 'duplicate') {
       deps.log({ event: 'message.duplicate', key, source: meta.source });
       return { disposition: 'processed', reason: 'duplicate' };
     }
     try {
-      return await run(claim.record, parsed, meta);
+      if (claim.record.state === 'applying') return await answerRecovered(claim.record, parsed, meta, raw);
+      return await run(claim.record, parsed, meta, raw);
     } catch (err) {
       // Leave the journal record as it is (recover() or the next delivery finishes it), free the claim.
       await deps.journal.release(key);
@@ -82,7 +85,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     }
   }
 
-  async function run(record: JournalRecord, parsed: Awaited<ReturnType<typeof parseMessage>>, meta: MessageMeta): Promise<HandledOutcome> {
+  async function run(record: JournalRecord, parsed: Awaited<ReturnType<typeof parseMessage>>, meta: MessageMeta, raw: Buffer): Promise<HandledOutcome> {
     const started = performance.now();
     const evaluation = await evaluateParsed(parsed, { ...deps, now: deps.clock(), meta });
     let applied: AppliedReply | undefined;
@@ -91,7 +94,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
       applied = await applyReply(record, evaluation);
       if (!applied) {
         // The plan changed under us so that the commands no longer apply: evaluate again.
-        return run(record, parsed, meta);
+        return run(record, parsed, meta, raw);
       }
     }
     const answers = await deps.answer(evaluation, applied);
@@ -105,7 +108,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
       ...(applied ? { changes: applied.result.changes.map((c) => c.summary) } : {}),
       answers,
     };
-    await deps.journal.finish(done);
+    await deps.journal.finish(done, raw);
     deps.log({
       event: 'message.processed',
       key: record.key,
@@ -137,8 +140,9 @@ export function createProcessor(deps: ProcessorDeps): Processor {
   async function applyReply(record: JournalRecord, evaluation: Evaluation): Promise<AppliedReply | undefined> {
     const slug = evaluation.plan!;
     return withPlanLock(deps.paths, slug, async () => {
-      deps.plans.invalidate(slug);
-      const fresh = await readPlan(deps.paths, slug);
+      // The directory re-reads the file when it changed on disk; under the lock it is current.
+      const fresh = await deps.plans.get(slug);
+      if (!fresh) return undefined;
       const result = applyCommands(fresh.plan, evaluation.commands, {
         actor: evaluation.actor!,
         ...(evaluation.task && evaluation.task !== 'digest' ? { defaultTask: evaluation.task } : {}),
@@ -147,11 +151,16 @@ export function createProcessor(deps: ProcessorDeps): Processor {
         ...(evaluation.message?.messageId ? { messageId: evaluation.message.messageId } : {}),
       });
       if (result.problems.length) return undefined;
-      const afterText = result.edits.length ? editPlanText(fresh.text, result.edits) : fresh.text;
-      await deps.journal.update({ ...record, state: 'applying', plan: slug, apply: { slug, before: sha256(fresh.text), after: sha256(afterText), afterText, activity: result.activity, changes: result.changes } });
-      await writePlanAndLog(fresh, afterText, result.activity);
-      deps.plans.invalidate(slug);
-      const updated = afterText === fresh.text ? fresh : await readPlan(deps.paths, slug);
+      let updated: StoredPlan = fresh;
+      if (result.edits.length) {
+        const edited = editPlanSource(fresh.text, result.edits, fresh.source);
+        const checked = validatePlanSource(edited.source, fresh.label);
+        if (!checked.ok) throw new TwofoldError('PLAN_EDIT_CONFLICT', `the change would leave ${fresh.label} invalid: ${checked.problems[0]?.message}`);
+        updated = { ...fresh, ...checked.value, text: edited.text };
+      }
+      await deps.journal.update({ ...record, state: 'applying', plan: slug, apply: { slug, before: sha256(fresh.text), after: sha256(updated.text), afterText: updated.text, activity: result.activity, changes: result.changes } });
+      await writePlanAndLog(fresh, updated.text, result.activity);
+      await deps.plans.put(updated);
       await deps.afterApply(slug, updated, evaluation);
       return { plan: updated, result };
     });
@@ -162,67 +171,62 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     await appendActivity(deps.paths, plan.slug, activity);
   }
 
+  /**
+   * Finish a plan write a crash interrupted: the plan file and activity log end up exactly as if
+   * the reply had been applied once. True when the change is (now) on disk.
+   */
+  async function completePending(pending: PendingApply): Promise<boolean> {
+    return withPlanLock(deps.paths, pending.slug, async () => {
+      deps.plans.invalidate(pending.slug);
+      const current = await readPlan(deps.paths, pending.slug).catch(() => undefined);
+      if (!current) return false;
+      const messageIds = new Set(pending.activity.map((a) => a.message).filter(Boolean));
+      const log = parseActivityLog(await readFile(activityFile(deps.paths, pending.slug), 'utf8').catch(() => ''));
+      const logged = messageIds.size > 0 && log.some((e) => e.message && messageIds.has(e.message));
+      const digest = sha256(current.text);
+      if (digest === pending.after) {
+        if (!logged) await appendActivity(deps.paths, pending.slug, pending.activity);
+        return true;
+      }
+      if (digest === pending.before) {
+        await writePlanAndLog(current, pending.afterText, pending.activity);
+        return true;
+      }
+      // The plan moved on since (a later edit): the change is in it when the log says so.
+      return logged;
+    });
+  }
+
+  /** At start: finish what a crash left half written. The message itself comes again from its source and is answered then. */
   async function recover(): Promise<number> {
     let recovered = 0;
-    for (const { record, raw } of await deps.journal.unfinished()) {
-      const pending = record.apply;
-      if (record.state === 'applying' && pending) {
-        const finished = await withPlanLock(deps.paths, pending.slug, async () => {
-          const current = await readPlan(deps.paths, pending.slug).catch(() => undefined);
-          if (!current) return false;
-          const messageIds = new Set(pending.activity.map((a) => a.message).filter(Boolean));
-          const logged = parseActivityLog(await readFile(activityFile(deps.paths, pending.slug), 'utf8').catch(() => '')).some((e) => e.message && messageIds.has(e.message));
-          const digest = sha256(current.text);
-          if (logged && digest !== pending.before) return true; // written and logged: only the answer is missing
-          if (digest === pending.after) {
-            if (!logged) await appendActivity(deps.paths, pending.slug, pending.activity);
-            return true;
-          }
-          if (digest === pending.before) {
-            await writePlanAndLog(current, pending.afterText, pending.activity);
-            return true;
-          }
-          return false; // the plan moved on by hand: evaluate the message afresh below
-        });
-        deps.log({ event: 'recover.apply', key: record.key, plan: pending.slug, finished });
-      }
-      // Re-handle from the saved bytes: the journal and the activity log make it a no-op where done.
-      await deps.journal.release(record.key);
-      await handleRecovered(record, raw);
+    for (const record of await deps.journal.unfinished()) {
+      const finished = await completePending(record.apply!);
+      deps.log({ event: 'recover.apply', key: record.key, plan: record.apply!.slug, finished });
       recovered++;
     }
     return recovered;
   }
 
-  /** A recovered message whose plan change is already on disk is answered without applying again. */
-  async function handleRecovered(record: JournalRecord, raw: Buffer): Promise<void> {
-    const meta: MessageMeta = { source: (record.source as MessageMeta['source']) ?? 'file', receivedAt: new Date(record.receivedAt) };
-    const parsed = await parseMessage(raw);
-    const claim = await deps.journal.claim(record.key, raw, { receivedAt: meta.receivedAt, source: meta.source });
-    if (claim.status !== 'claimed') return;
-    const evaluation = await evaluateParsed(parsed, { ...deps, now: deps.clock(), meta });
-    const messageId = evaluation.message?.messageId;
-    const slug = record.apply?.slug ?? evaluation.plan;
-    const alreadyLogged =
-      slug && messageId ? parseActivityLog(await readFile(activityFile(deps.paths, slug), 'utf8').catch(() => '')).some((e) => e.message === messageId) : false;
-    if (evaluation.verdict === 'apply' && !evaluation.calendar && alreadyLogged && slug) {
-      const plan = await withPlanLock(deps.paths, slug, async () => {
-        deps.plans.invalidate(slug);
-        const current = await readPlan(deps.paths, slug);
-        await deps.afterApply(slug, current, evaluation);
-        return current;
-      });
-      const changes = record.apply?.changes ?? evaluation.changes;
-      const result: ApplyResult = { edits: [], changes, activity: record.apply?.activity ?? evaluation.activity, problems: [] };
-      const answers = await deps.answer(evaluation, { plan, result });
-      await deps.journal.finish({ ...claim.record, verdict: 'apply', reason: evaluation.reason, plan: slug, answers, changes: changes.map((c) => c.summary) });
-      deps.log({ event: 'message.recovered', key: record.key, plan: slug });
-      return;
+  /** A message whose change a crash left in the journal: finish the write, then answer as applied. */
+  async function answerRecovered(record: JournalRecord, parsed: Awaited<ReturnType<typeof parseMessage>>, meta: MessageMeta, raw: Buffer): Promise<HandledOutcome> {
+    const pending = record.apply!;
+    if (!(await completePending(pending))) {
+      // The change never reached the plan and the plan has moved on: process the message afresh.
+      return run({ ...record, state: 'new' }, parsed, meta, raw);
     }
-    await run(claim.record, parsed, meta).catch(async (err) => {
-      await deps.journal.release(record.key);
-      throw err;
+    const evaluation = await evaluateParsed(parsed, { ...deps, now: deps.clock(), meta });
+    const plan = await withPlanLock(deps.paths, pending.slug, async () => {
+      const current = await readPlan(deps.paths, pending.slug);
+      await deps.plans.put(current);
+      await deps.afterApply(pending.slug, current, evaluation);
+      return current;
     });
+    const result: ApplyResult = { edits: [], changes: pending.changes, activity: pending.activity, problems: [] };
+    const answers = await deps.answer({ ...evaluation, verdict: 'apply', reason: 'REPLY_APPLIED', plan: pending.slug }, { plan, result });
+    await deps.journal.finish({ ...record, verdict: 'apply', reason: 'REPLY_APPLIED', plan: pending.slug, answers, changes: pending.changes.map((c) => c.summary) });
+    deps.log({ event: 'message.recovered', key: record.key, plan: pending.slug });
+    return { disposition: 'processed', reason: 'REPLY_APPLIED' };
   }
 
   return { handle, recover };

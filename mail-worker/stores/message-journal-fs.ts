@@ -1,19 +1,20 @@
 /**
  * The worker's journal: one record per inbound message (keyed by Message-ID, else a digest of
- * the bytes), written before anything the message causes. It makes processing idempotent and
- * crash-safe:
+ * the bytes). It makes processing idempotent and crash-safe without copying messages: every
+ * source redelivers a message until it is acknowledged (IMAP moves it only after the outcome is
+ * recorded, SMTP answers 250 only then, an MTA pipe retries on a non-zero exit), so the journal
+ * only has to remember what a message already did:
  *
- *   claimed   the raw message is saved beside the record; a crash here re-processes it
- *   applying  the new plan text and activity lines are recorded before the plan is written;
- *             recovery finishes or redoes the write (never applies twice: see recover())
- *   done      the outcome and the answer are recorded; the same message again is a duplicate.
- *             A message that could not be read at all is kept in `failed/` for the CSM.
+ *   (claim)   an O_EXCL claim file: two workers never process one message at the same time;
+ *             a claim left by a dead process is taken over
+ *   applying  written before the plan is: the new plan text and activity lines, so a crash
+ *             between writing the plan and recording "done" is finished, never applied twice
+ *   done      the outcome and the answers sent; the same message again is a duplicate
  *
- * A claim is also a cross-process lock (O_EXCL), so two workers on one mailbox never process the
- * same message at the same time; a claim left by a dead process is taken over.
+ * A message that could not be read at all is kept in `failed/` for the CSM.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { ActivityEntry } from '../../site/core/plan/activity.ts';
@@ -38,7 +39,7 @@ export interface PendingApply {
 
 export interface JournalRecord {
   key: string;
-  state: 'claimed' | 'applying' | 'done';
+  state: 'new' | 'applying' | 'done';
   receivedAt: string;
   updatedAt: string;
   source?: string;
@@ -47,25 +48,24 @@ export interface JournalRecord {
   plan?: string;
   task?: string;
   sender?: string;
-  /** What the message changed (summaries), for logs and `twofold status`. */
+  /** What the message changed (summaries), for logs. */
   changes?: string[];
   apply?: PendingApply;
   /** Message-IDs of what Twofold sent in answer. */
   answers?: string[];
-  owner?: { pid: number; host: string };
 }
 
 export type ClaimResult = { status: 'claimed'; record: JournalRecord } | { status: 'duplicate'; record: JournalRecord } | { status: 'busy' };
 
 export interface MessageJournal {
-  claim(key: string, raw: Buffer, meta: { receivedAt: Date; source: string }): Promise<ClaimResult>;
+  claim(key: string, meta: { receivedAt: Date; source: string }): Promise<ClaimResult>;
   update(record: JournalRecord): Promise<void>;
-  /** Record the final outcome and release the claim. */
-  finish(record: JournalRecord): Promise<void>;
+  /** Record the final outcome and release the claim; a failed message's bytes are kept. */
+  finish(record: JournalRecord, raw?: Buffer): Promise<void>;
   /** Give a claim back without an outcome (the message will come again). */
   release(key: string): Promise<void>;
-  /** Records left unfinished by a crash, with their raw messages. */
-  unfinished(): Promise<Array<{ record: JournalRecord; raw: Buffer }>>;
+  /** Records a crash left in the middle of applying. */
+  unfinished(): Promise<JournalRecord[]>;
   get(key: string): Promise<JournalRecord | undefined>;
 }
 
@@ -76,11 +76,13 @@ export function journalName(key: string): string {
 export function openMessageJournal(dir: string, options: { now?: () => Date } = {}): MessageJournal {
   const now = options.now ?? (() => new Date());
   const host = os.hostname();
+  const failedDir = path.join(dir, 'failed');
   const files = (key: string) => {
     const name = journalName(key);
-    return { record: path.join(dir, `${name}.json`), raw: path.join(dir, `${name}.eml`), claim: path.join(dir, `${name}.claim`) };
+    return { record: path.join(dir, `${name}.json`), claim: path.join(dir, `${name}.claim`), failed: path.join(failedDir, `${name}.eml`) };
   };
-  const write = (file: string, record: JournalRecord) => writeFileAtomic(file, JSON.stringify(record));
+  let ready: Promise<unknown> | undefined;
+  const ensureDir = () => (ready ??= mkdir(dir, { recursive: true }));
 
   async function read(file: string): Promise<JournalRecord | undefined> {
     try {
@@ -114,8 +116,8 @@ export function openMessageJournal(dir: string, options: { now?: () => Date } = 
   }
 
   return {
-    async claim(key, raw, meta) {
-      await mkdir(dir, { recursive: true });
+    async claim(key, meta) {
+      await ensureDir();
       const f = files(key);
       const existing = await read(f.record);
       if (existing?.state === 'done') return { status: 'duplicate', record: existing };
@@ -125,48 +127,30 @@ export function openMessageJournal(dir: string, options: { now?: () => Date } = 
         await rm(f.claim, { force: true });
         return { status: 'duplicate', record: again };
       }
-      if (again) return { status: 'claimed', record: { ...again, owner: { pid: process.pid, host } } };
-      await writeFileAtomic(f.raw, raw);
-      const record: JournalRecord = { key, state: 'claimed', receivedAt: meta.receivedAt.toISOString(), updatedAt: now().toISOString(), source: meta.source, owner: { pid: process.pid, host } };
-      await write(f.record, record);
-      return { status: 'claimed', record };
+      return { status: 'claimed', record: again ?? { key, state: 'new', receivedAt: meta.receivedAt.toISOString(), updatedAt: now().toISOString(), source: meta.source } };
     },
     async update(record) {
-      await write(files(record.key).record, { ...record, updatedAt: now().toISOString() });
+      await writeFileAtomic(files(record.key).record, JSON.stringify({ ...record, updatedAt: now().toISOString() }));
     },
-    async finish(record) {
+    async finish(record, raw) {
       const f = files(record.key);
-      const { apply: _apply, owner: _owner, ...rest } = record;
-      await write(f.record, { ...rest, state: 'done', updatedAt: now().toISOString() });
-      if (record.verdict === 'fail') {
-        // A message that could not be processed is kept for the CSM, never lost.
-        await mkdir(path.join(dir, 'failed'), { recursive: true });
-        await rename(f.raw, path.join(dir, 'failed', path.basename(f.raw))).catch(() => undefined);
-      } else {
-        await rm(f.raw, { force: true });
+      const { apply: _apply, ...rest } = record;
+      if (record.verdict === 'fail' && raw) {
+        await mkdir(failedDir, { recursive: true });
+        await writeFileAtomic(f.failed, raw);
       }
+      await writeFileAtomic(f.record, JSON.stringify({ ...rest, state: 'done', updatedAt: now().toISOString() }));
       await rm(f.claim, { force: true });
     },
     async release(key) {
       await rm(files(key).claim, { force: true });
     },
     async unfinished() {
-      let names: string[] = [];
-      try {
-        names = await readdir(dir);
-      } catch {
-        return [];
-      }
-      const out: Array<{ record: JournalRecord; raw: Buffer }> = [];
+      const names = await readdir(dir).catch(() => [] as string[]);
+      const out: JournalRecord[] = [];
       for (const name of names.filter((n) => n.endsWith('.json'))) {
         const record = await read(path.join(dir, name));
-        if (!record || record.state === 'done') continue;
-        const f = files(record.key);
-        try {
-          out.push({ record, raw: await readFile(f.raw) });
-        } catch {
-          // The raw message is gone: nothing to redo; the source still has it.
-        }
+        if (record?.state === 'applying' && record.apply) out.push(record);
       }
       return out;
     },

@@ -19,8 +19,10 @@ interface Cached {
 }
 
 export interface CachedPlanDirectory extends PlanDirectory {
-  /** Forget a plan so the next get() re-reads it (after the worker wrote it). */
+  /** Forget a plan so the next get() re-reads it. */
   invalidate(slug: string): void;
+  /** Remember a plan the worker just wrote (its parse is already in hand). */
+  put(plan: StoredPlan): Promise<void>;
   slugs(): Promise<string[]>;
 }
 
@@ -75,6 +77,16 @@ export function openPlanDirectory(paths: ProjectPaths): CachedPlanDirectory {
     },
     invalidate(slug) {
       cache.delete(slug);
+    },
+    async put(plan) {
+      const file = (await list()).get(plan.slug);
+      if (!file) return;
+      try {
+        const s = await stat(plan.file);
+        cache.set(plan.slug, { file, stamp: `${s.size}:${s.mtimeMs}`, plan });
+      } catch {
+        cache.delete(plan.slug);
+      }
     },
     async slugs() {
       listedAt = 0;

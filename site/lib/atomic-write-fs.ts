@@ -6,11 +6,22 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 
+/** Directories already made by this process (mkdir on every write is a measurable cost). */
+const madeDirs = new Set<string>();
+
 export async function writeFileAtomic(file: string, data: string | Uint8Array, options: { mode?: number } = {}): Promise<void> {
   const dir = path.dirname(file);
-  await mkdir(dir, { recursive: true });
+  if (!madeDirs.has(dir)) {
+    await mkdir(dir, { recursive: true });
+    madeDirs.add(dir);
+  }
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await open(tmp, 'w', options.mode ?? 0o644);
+  const handle = await open(tmp, 'w', options.mode ?? 0o644).catch(async (err) => {
+    if (err?.code !== 'ENOENT') throw err;
+    // The directory went away since (a build swapped dist/, a test cleaned up): make it again.
+    await mkdir(dir, { recursive: true });
+    return open(tmp, 'w', options.mode ?? 0o644);
+  });
   try {
     await handle.writeFile(data);
     await handle.sync();

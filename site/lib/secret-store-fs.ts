@@ -210,10 +210,21 @@ function parseStore(text: string, where: string): StoreData {
 function fileStore(file: string): SecretStore {
   const lockFile = `${file}.lock`;
 
-  async function read(): Promise<StoreData> {
+  /**
+   * The last parse, keyed by the file's identity: writes replace the file (new inode), so an
+   * unchanged stamp means unchanged content. At a thousand portals the store is a megabyte of
+   * JSON whose validation must not run on every reply.
+   */
+  let cached: { stamp: string; data: StoreData } | undefined;
+
+  /** Read-only callers share the cached parse; `commit` asks for a fresh one it may change. */
+  async function read(fresh = false): Promise<StoreData> {
     let text: string;
+    let stamp: string;
     try {
       const info = await stat(file);
+      stamp = `${info.ino}:${info.size}:${info.mtimeMs}`;
+      if (!fresh && cached?.stamp === stamp) return cached.data;
       if (info.size > MAX_STORE_BYTES) throw new TwofoldError('PORTAL_SECRETS_INVALID', `${file} is larger than ${MAX_STORE_BYTES} bytes`);
       // A copied-in file may be world-readable: tighten it rather than leave secrets exposed.
       if ((info.mode & 0o077) !== 0) await chmod(file, SECRETS_FILE_MODE).catch(() => {});
@@ -222,7 +233,9 @@ function fileStore(file: string): SecretStore {
       if (err?.code === 'ENOENT') return emptyStore();
       throw err;
     }
-    return parseStore(text, file);
+    const data = parseStore(text, file);
+    if (!fresh) cached = { stamp, data };
+    return data;
   }
 
   /** Re-read, change and write under the lock. `change` is fast (no PBKDF2); `write: false` leaves the file alone. */
@@ -232,7 +245,7 @@ function fileStore(file: string): SecretStore {
     return withFileLock(
       lockFile,
       async () => {
-        const data = await read();
+        const data = await read(true);
         const { result, write } = change(data);
         if (write) {
           await writeFileAtomic(file, `${JSON.stringify(data, null, 2)}\n`, { mode: SECRETS_FILE_MODE });

@@ -19,11 +19,10 @@
  *   that a daylight-saving gap skips moves forward by the gap (Luxon's rule).
  * - Attendees are `checkin.attendees`; the CSM organizes and is never also an attendee.
  */
-import { DateTime } from 'luxon';
 import { csmOf, personById, planTitle, stageDue } from '../plan/plan-model.ts';
 import type { PlanRecords } from '../plan/plan-records.ts';
 import type { Checkin, Person, Plan, Stage } from '../plan/plan-types.ts';
-import { addDays, compareIso, dateInZone, instantAt } from '../util/dates.ts';
+import { addDays, compareIso, dateInZone, instantAt, weekdayOf } from '../util/dates.ts';
 import { formatDay } from '../util/format.ts';
 
 /** Working days between a stage's completion day and its `on-complete` check-in. */
@@ -189,8 +188,7 @@ export function addWorkingDays(plan: Plan, date: string, n: number): string {
   let left = n;
   for (let i = 0; i < n * MAX_DAYS_SEARCHED && left > 0; i++) {
     day = addDays(day, 1);
-    // `working_days` are English weekday names; a calendar date's weekday needs no zone.
-    if (working.has(DateTime.fromISO(day, { zone: 'UTC' }).setLocale('en-US').toFormat('cccc').toLowerCase())) left--;
+    if (working.has(weekdayOf(day))) left--;
   }
   return day;
 }

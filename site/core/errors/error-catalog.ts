@@ -129,6 +129,10 @@ export const errorCatalog = {
   CALENDAR_REPLY_INVALID: e('calendar', 'A calendar answer is not an iTIP REPLY Twofold can read (wrong METHOD, no UID, no attendee or an unknown PARTSTAT).'),
   CALENDAR_REPLY_UNKNOWN: e('calendar', 'A calendar answer refers to no check-in Twofold sent (foreign UID, or the plan or check-in is gone).'),
   CALENDAR_REPLY_NOT_INVITED: e('calendar', 'A calendar answer comes from someone who is not invited to that check-in, or from another address than the attendee it answers for.'),
+  // ── tick: reminders, digests, escalations (mail-worker/tick) ──────────────────────────────
+  TICK_PLAN_INVALID: w('tick', 'A plan with errors was skipped by the tick: nothing was sent for it.', 'Run `npx twofold check` and fix the errors; the next tick sends what is due then.'),
+  TICK_PLAN_FAILED: e('tick', 'Sending what was due for one plan failed part-way; the other plans went on.', 'What was sent is recorded and is not sent again; the rest goes out at the next tick. Read the message for the cause (often the SMTP server or the secret store).'),
+  TICK_STATE_INVALID: e('tick', 'The tick state of a plan (.twofold/state/tick/<plan>.json) is not readable, so nothing was sent for the plan rather than risk sending twice.', 'Restore the file from a backup, or delete it: escalations already recorded and emails already in the outbox are still not sent again, but that day\'s reminders may be.'),
   CONFIG_INVALID: e('config', 'The worker settings (config file or environment) are invalid.', 'Fix the setting named in the message; `npx twofold help worker` lists every setting and its default.'),
   SMTP_SETTINGS_INVALID: e('config', 'The SMTP settings cannot be used.', 'Set TWOFOLD_SMTP_HOST to a host name and TWOFOLD_SMTP_PORT to a port number (1–65535), or unset TWOFOLD_SMTP_HOST to keep mail in the outbox.'),
   // ── build ───────────────────────────────────────────────────────────────────────────────

@@ -52,7 +52,7 @@ export function parsePlanSource(text: string): ParseResult {
   const yamlText = text.slice(yamlStart, yamlEnd);
   const yamlFirstLine = 2;
 
-  if (collectionDepth(yamlText) > MAX_YAML_DEPTH) {
+  if (mayNestDeeply(yamlText) && collectionDepth(yamlText) > MAX_YAML_DEPTH) {
     return { ok: false, problems: [problem('PLAN_YAML_HOSTILE', `the frontmatter nests lists and maps more than ${MAX_YAML_DEPTH} levels deep`, { line: yamlFirstLine })] };
   }
   const lineCounter = new LineCounter();
@@ -111,6 +111,22 @@ function shortTag(tag: string): string {
  * How deeply collections nest, measured on the parser's token tree without recursion. The
  * composer recurses once per level, so a file of ten thousand `[` must be refused before it.
  */
+/**
+ * A cheap look for what could nest deeply: long indentation, many list/map markers on one line,
+ * or deep brackets. Hand-written plans never do; only text that does pays for the exact count.
+ */
+function mayNestDeeply(yamlText: string): boolean {
+  if (/^[ \t]{40,}\S/m.test(yamlText) || /(?:[-?:][ \t]+){8,}/.test(yamlText)) return true;
+  let depth = 0;
+  for (let i = 0; i < yamlText.length; i++) {
+    const c = yamlText.charCodeAt(i);
+    if (c === 91 || c === 123) {
+      if (++depth > 8) return true;
+    } else if ((c === 93 || c === 125) && depth > 0) depth--;
+  }
+  return false;
+}
+
 function collectionDepth(yamlText: string): number {
   let max = 0;
   const stack: { token: unknown; depth: number }[] = [];
@@ -178,9 +194,20 @@ interface Splice {
  * Throws PLAN_EDIT_CONFLICT when the result would not parse back to exactly the intended data.
  */
 export function editPlanText(text: string, edits: PlanEdit[]): string {
-  const parsed = parsePlanSource(text);
-  if (!parsed.ok) throw new TwofoldError('PLAN_EDIT_CONFLICT', `the plan does not parse, so it cannot be edited: ${parsed.problems[0]?.message ?? 'unknown problem'}`);
-  const { source } = parsed;
+  return editPlanSource(text, edits).text;
+}
+
+/**
+ * editPlanText for callers that already hold the parse of `text` (the worker's plan cache) and
+ * want the parse of the result (checked anyway): one YAML parse per edit instead of three.
+ */
+export function editPlanSource(text: string, edits: PlanEdit[], parsedBefore?: PlanSource): { text: string; source: PlanSource } {
+  let source = parsedBefore?.text === text ? parsedBefore : undefined;
+  if (!source) {
+    const parsed = parsePlanSource(text);
+    if (!parsed.ok) throw new TwofoldError('PLAN_EDIT_CONFLICT', `the plan does not parse, so it cannot be edited: ${parsed.problems[0]?.message ?? 'unknown problem'}`);
+    source = parsed.source;
+  }
   const yamlText = text.slice(source.yamlStart, source.yamlEnd);
   const expected = structuredClone(source.data) as Record<string, unknown>;
   const splices: Splice[] = [];
@@ -200,7 +227,7 @@ export function editPlanText(text: string, edits: PlanEdit[]): string {
       hint: 'Check the plan file for unusual YAML around the task and edit it by hand.',
     });
   }
-  return next;
+  return { text: next, source: check.source };
 }
 
 function applyToValue(root: Record<string, unknown>, edit: PlanEdit): void {

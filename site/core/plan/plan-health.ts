@@ -2,6 +2,12 @@
  * The health of a plan on a date: on track, at risk or stalled, with the reasons in words. The
  * portal, `twofold status` and the tick all read health from here, so they never disagree.
  *
+ * A blocker's step is the higher of the step its age has reached (`escalationStepReached`) and
+ * the step the tick recorded as notified for the same blocker (`records.escalations`, see
+ * `recordedEscalation`): health is true even before the tick ran, and a step that was notified
+ * stays counted when the ladder is edited afterwards. Callers pass the records they have
+ * (status and portal both do), so the two read the same.
+ *
  * Rules (overdue days and blocker ages are whole calendar days in the plan's time zone):
  * - stalled: a task 7 or more days overdue, or a blocker past the last step of the escalation ladder;
  * - at risk: a task 1–6 days overdue, or a blocker past the first step of the ladder;
@@ -10,6 +16,7 @@
 import { daysBetween, spanToDuration } from '../util/dates.ts';
 import { plural } from '../util/format.ts';
 import { allTasks, type TaskView } from './plan-model.ts';
+import type { EscalationRecord, PlanRecords } from './plan-records.ts';
 import type { Plan, Task } from './plan-types.ts';
 
 export type Health = 'on_track' | 'at_risk' | 'stalled';
@@ -63,13 +70,30 @@ export function escalationStepReached(plan: Plan, task: Task, today: string): nu
   return reached;
 }
 
-/** The health of `plan` on `today` (YYYY-MM-DD in the plan's time zone). */
-export function planHealth(plan: Plan, today: string): PlanHealth {
+/**
+ * The escalation the tick recorded for this task's current blocker, or undefined: none was
+ * notified, the task is not blocked, or the record is of an earlier blocker (another `since`:
+ * unblocking or a new blocker resets the ladder).
+ */
+export function recordedEscalation(records: Pick<PlanRecords, 'escalations'> | undefined, task: Task): EscalationRecord | undefined {
+  if (task.status !== 'blocked' || !task.blocked?.since) return undefined;
+  const record = records?.escalations[task.id];
+  return record && record.since === task.blocked.since && Number.isInteger(record.step) && record.step >= 0 ? record : undefined;
+}
+
+/** The step that counts for health: reached by age, or notified for this blocker, whichever is higher. */
+function healthStep(plan: Plan, task: Task, today: string, records?: Pick<PlanRecords, 'escalations'>): number {
+  const recorded = recordedEscalation(records, task);
+  return Math.max(escalationStepReached(plan, task, today), recorded ? Math.min(recorded.step, plan.escalation.length - 1) : -1);
+}
+
+/** The health of `plan` on `today` (YYYY-MM-DD in the plan's time zone), with the plan's records when known. */
+export function planHealth(plan: Plan, today: string, records?: Pick<PlanRecords, 'escalations'>): PlanHealth {
   const signals: HealthSignal[] = [];
   const young: TaskView[] = [];
   for (const view of allTasks(plan, today)) {
     if (view.task.status === 'done') continue;
-    const signal = signalFor(plan, view, today);
+    const signal = signalFor(plan, view, today, records);
     if (signal) signals.push(signal);
     else if (view.task.status === 'blocked') young.push(view);
   }
@@ -79,9 +103,9 @@ export function planHealth(plan: Plan, today: string): PlanHealth {
   return { level, reasons, signals };
 }
 
-function signalFor(plan: Plan, view: TaskView, today: string): HealthSignal | undefined {
+function signalFor(plan: Plan, view: TaskView, today: string, records?: Pick<PlanRecords, 'escalations'>): HealthSignal | undefined {
   const { task, owner, overdueDays } = view;
-  const step = escalationStepReached(plan, task, today);
+  const step = healthStep(plan, task, today, records);
   const last = plan.escalation.length - 1;
   const byBlocker: Health = step < 0 ? 'on_track' : step >= last ? 'stalled' : 'at_risk';
   const byOverdue: Health = overdueDays >= STALLED_OVERDUE_DAYS ? 'stalled' : overdueDays >= 1 ? 'at_risk' : 'on_track';

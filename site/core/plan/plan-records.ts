@@ -31,7 +31,10 @@ export interface EscalationRecord {
   since: string;
   /** Index in `plan.escalation` of the highest step reached. */
   step: number;
+  /** ISO instant the step was notified. */
   at: string;
+  /** Emails of the people notified at that moment (the step's `notify`, as the plan had it). */
+  notified?: string[];
 }
 
 export interface PlanRecords {

@@ -20,10 +20,14 @@ export type LoadResult = { ok: true; value: LoadedPlan } | { ok: false; problems
 
 /** Validate a plan file's text. `file` is only used to label problems. */
 export function loadPlanText(text: string, file?: string): LoadResult {
-  const label = (p: Problem): Problem => (file ? { ...p, file } : p);
   const parsed = parsePlanSource(text);
-  if (!parsed.ok) return { ok: false, problems: parsed.problems.map(label) };
-  const { source } = parsed;
+  if (!parsed.ok) return { ok: false, problems: parsed.problems.map((p) => (file ? { ...p, file } : p)) };
+  return validatePlanSource(parsed.source, file);
+}
+
+/** Validate a plan already parsed (the worker re-uses the parse that checked an edit). */
+export function validatePlanSource(source: PlanSource, file?: string): LoadResult {
+  const label = (p: Problem): Problem => (file ? { ...p, file } : p);
   const result = planSchema.safeParse(source.data);
   if (!result.success) {
     const problems = explainedByTypos(dedupe(result.error.issues.flatMap((i) => issueToProblems(i, source))));

@@ -8,9 +8,9 @@
  */
 import type { CheckinPlan } from '../calendar/checkin-schedule.ts';
 import type { ActivityEntry } from '../plan/activity.ts';
-import { planHealth, escalationStepReached, type PlanHealth } from '../plan/plan-health.ts';
+import { planHealth, escalationStepReached, recordedEscalation, type PlanHealth } from '../plan/plan-health.ts';
 import { allTasks, csmOf, golive, planTitle, progressOf, sponsorsOf, stageViews, type TaskView } from '../plan/plan-model.ts';
-import type { PlanRecords } from '../plan/plan-records.ts';
+import type { EscalationRecord, PlanRecords } from '../plan/plan-records.ts';
 import type { Person, Plan } from '../plan/plan-types.ts';
 import { dateInZone } from '../util/dates.ts';
 import { formatAge, formatDay, formatInstant, formatShortDay, plural } from '../util/format.ts';
@@ -33,14 +33,14 @@ export function renderPortalHtml(input: PortalInput): string {
   const { plan, now } = input;
   const today = dateInZone(now, plan.timezone);
   const tasks = allTasks(plan, today);
-  const health = planHealth(plan, today);
+  const health = planHealth(plan, today, input.records);
   const people = new Map(plan.people.map((p) => [p.id, p]));
   const parts: Html[] = [
     header(plan, health),
     northStar(plan),
     progress(plan),
     waiting(plan, tasks),
-    blockers(plan, tasks, today),
+    blockers(plan, input.records, tasks, today),
     timeline(plan, input, tasks),
     narrative(input.bodyHtml),
     activity(input.activity, people, plan),
@@ -121,7 +121,7 @@ function waiting(plan: Plan, tasks: TaskView[]): Html {
 </section>`;
 }
 
-function blockers(plan: Plan, tasks: TaskView[], today: string): Html {
+function blockers(plan: Plan, records: PlanRecords, tasks: TaskView[], today: string): Html {
   const blocked = tasks.filter((t) => t.task.status === 'blocked');
   if (blocked.length === 0) {
     return html`<section class="blockers" aria-labelledby="blockers-title"><h2 id="blockers-title">Blockers</h2><p class="empty">No blockers.</p></section>`;
@@ -130,14 +130,9 @@ function blockers(plan: Plan, tasks: TaskView[], today: string): Html {
   <h2 id="blockers-title">Blockers</h2>
   <ul class="blocker-list">${blocked.map((t) => {
     const since = t.task.blocked?.since;
-    const step = escalationStepReached(plan, t.task, today);
-    const ladder = plan.escalation;
-    const stepText =
-      step >= 0
-        ? `Escalated: step ${step + 1} of ${ladder.length} (${ladder[step]!.notify.map((id) => plan.people.find((p) => p.id === id)?.name ?? id).join(', ')} notified)`
-        : ladder.length
-          ? `Escalates after ${ladder[0]!.after} blocked`
-          : 'No escalation ladder';
+    const recorded = recordedEscalation(records, t.task);
+    const step = recorded?.step ?? -1;
+    const stepText = escalationText(plan, t, recorded, today);
     return html`<li class="blocker" data-owner="${t.owner.id}" data-task="${t.task.id}">
     <p><span class="task-id">${t.task.id}</span> <strong>${t.task.title}</strong></p>
     <p class="blocker-reason">Waiting on: ${t.task.blocked?.reason ?? 'no reason given'}</p>
@@ -146,6 +141,28 @@ function blockers(plan: Plan, tasks: TaskView[], today: string): Html {
   </li>`;
   })}</ul>
 </section>`;
+}
+
+/**
+ * What the blocker's escalation is: the step the tick recorded as notified (who, and the day),
+ * else when the ladder's first step fires, or that a step is due and goes out with the next
+ * scheduled run (the blocker is past a threshold the tick has not yet notified).
+ */
+function escalationText(plan: Plan, t: TaskView, recorded: EscalationRecord | undefined, today: string): string {
+  const ladder = plan.escalation;
+  const nameOf = (id: string) => plan.people.find((p) => p.id === id)?.name ?? id;
+  const due = escalationStepReached(plan, t.task, today);
+  if (recorded) {
+    const notified = recorded.notified?.length
+      ? recorded.notified.map((email) => plan.people.find((p) => p.email === email)?.name ?? email)
+      : (ladder[recorded.step]?.notify ?? []).map(nameOf);
+    const day = Number.isNaN(Date.parse(recorded.at)) ? '' : ` on ${formatShortDay(dateInZone(new Date(recorded.at), plan.timezone))}`;
+    const next = due > recorded.step ? `; step ${due + 1} due` : '';
+    return `Escalated: step ${recorded.step + 1} of ${Math.max(ladder.length, recorded.step + 1)} — ${notified.join(', ')} notified${day}${next}`;
+  }
+  if (ladder.length === 0) return 'No escalation ladder';
+  if (due >= 0) return `Escalation step ${due + 1} of ${ladder.length} due — ${ladder[due]!.notify.map(nameOf).join(', ')} to be notified`;
+  return `Escalates after ${ladder[0]!.after} blocked`;
 }
 
 function timeline(plan: Plan, input: PortalInput, tasks: TaskView[]): Html {

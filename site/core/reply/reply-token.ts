@@ -195,10 +195,20 @@ async function sha256(text: string): Promise<Uint8Array> {
 }
 
 /** The first `bits` bits of a domain-separated SHA-256, as a number. */
+/** Refs are unkeyed digests of public values: memoised, since every verification recomputes a plan's worth. */
+const refMemo = new Map<string, number>();
+const MAX_REF_MEMO = 50_000;
+
 async function refOf(kind: 'plan' | 'task' | 'email', value: string): Promise<number> {
-  const h = await sha256(`${REF_DOMAIN}/${kind}\0${value}`);
+  const input = `${REF_DOMAIN}/${kind}\0${value}`;
+  const known = refMemo.get(input);
+  if (known !== undefined) return known;
+  const h = await sha256(input);
   const top = (h[0]! << 16) | (h[1]! << 8) | h[2]!; // 24 bits
-  return kind === 'task' ? top >>> 9 : top >>> 4;
+  const ref = kind === 'task' ? top >>> 9 : top >>> 4;
+  if (refMemo.size >= MAX_REF_MEMO) refMemo.clear();
+  refMemo.set(input, ref);
+  return ref;
 }
 
 async function headerBytes(version: number, expiry: number, plan: string, task: string, email: string): Promise<Uint8Array> {

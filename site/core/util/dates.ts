@@ -11,14 +11,39 @@ export const RELATIVE_DATE = /^\+(\d{1,4})([dw])$/;
 /** `3d`, `2w`, `36h` — a span used by escalation thresholds and reminders. */
 export const SPAN = /^(\d{1,4})([hdw])$/;
 
+/** Zone checks ask Intl, which is slow; plans repeat a handful of zones. */
+const zoneValidity = new Map<string, boolean>();
+
 export function isValidTimeZone(zone: string): boolean {
-  return typeof zone === 'string' && zone.length > 0 && IANAZone.isValidZone(zone);
+  if (typeof zone !== 'string' || zone.length === 0 || zone.length > 64) return false;
+  let valid = zoneValidity.get(zone);
+  if (valid === undefined) {
+    valid = IANAZone.isValidZone(zone);
+    if (zoneValidity.size < 1_000) zoneValidity.set(zone, valid);
+  }
+  return valid;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Calendar-date arithmetic on day numbers (days since 1970-01-01): plans do it for every task on
+ * every validation, and Luxon objects are far too slow for that. Zones matter only when an
+ * instant becomes a date (dateInZone) or a date and time become an instant (instantAt).
+ */
+function dayNumber(date: string): number {
+  return Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10))) / DAY_MS;
+}
+
+function dayToIso(day: number): string {
+  return new Date(day * DAY_MS).toISOString().slice(0, 10);
 }
 
 /** True for a real calendar date written as YYYY-MM-DD (rejects 2026-02-30). */
 export function isIsoDate(value: string): boolean {
   if (!ISO_DATE.test(value)) return false;
-  return DateTime.fromISO(value, { zone: 'UTC' }).isValid;
+  const day = dayNumber(value);
+  return Number.isInteger(day) && dayToIso(day) === value;
 }
 
 /** A YAML 1.1 parser (Astro's) hands dates over as Date objects at UTC midnight. */
@@ -40,14 +65,12 @@ export function resolveDate(value: string, start: string): string {
 }
 
 export function addDays(date: string, days: number): string {
-  return DateTime.fromISO(date, { zone: 'UTC' }).plus({ days }).toISODate()!;
+  return dayToIso(dayNumber(date) + days);
 }
 
 /** Whole calendar days from `a` to `b` (positive when b is later). */
 export function daysBetween(a: string, b: string): number {
-  const da = DateTime.fromISO(a, { zone: 'UTC' });
-  const db = DateTime.fromISO(b, { zone: 'UTC' });
-  return Math.round(db.diff(da, 'days').days);
+  return dayNumber(b) - dayNumber(a);
 }
 
 export function spanToDuration(span: string): Duration {
@@ -65,6 +88,11 @@ export function dateInZone(instant: Date, zone: string): string {
 /** The instant of a wall-clock time on a date in a zone (DST-correct). */
 export function instantAt(date: string, time: string, zone: string): Date {
   return DateTime.fromISO(`${date}T${time}`, { zone }).toJSDate();
+}
+
+/** The English weekday name of a calendar date, lowercase (`monday`), as plans write `working_days`; a date's weekday needs no zone. */
+export function weekdayOf(date: string): string {
+  return DateTime.fromISO(date, { zone: 'UTC' }).setLocale('en-US').toFormat('cccc').toLowerCase();
 }
 
 export function compareIso(a: string, b: string): number {

@@ -96,7 +96,13 @@ describe('reply tokens', () => {
     const token = await make();
     const lastDay = new Date(NOW.getTime() + REPLY_TOKEN_TTL_DAYS * 86_400_000);
     expect(await verify(token, { now: new Date(Date.UTC(lastDay.getUTCFullYear(), lastDay.getUTCMonth(), lastDay.getUTCDate(), 23, 59)) })).toMatchObject({ ok: true });
-    expect(await verify(token, { now: new Date(lastDay.getTime() + 86_400_000) })).toEqual({ ok: false, code: 'REPLY_TOKEN_EXPIRED', message: 'the token expired on 2027-04-06' });
+    expect(await verify(token, { now: new Date(lastDay.getTime() + 86_400_000) })).toEqual({
+      ok: false,
+      code: 'REPLY_TOKEN_EXPIRED',
+      message: 'the token expired on 2027-04-06',
+      // A genuine but expired token still says whose it was, so the answer can carry a fresh one.
+      expired: { plan: 'acme-logistics', task: 'T2', email: 'raj@acme.example' },
+    });
     expect(await verify(await make({ ttlDays: 7 }), { now: new Date('2026-12-15T00:00:00Z') })).toMatchObject({ ok: false, code: 'REPLY_TOKEN_EXPIRED' });
   });
 
