@@ -5,7 +5,9 @@ import { defineConfig, passthroughImageService } from 'astro/config';
 
 export default defineConfig({
   srcDir: './site',
-  outDir: process.env.TWOFOLD_DIST_DIR ?? './dist',
+  // `twofold build` builds into a staging directory and swaps it into place (site/lib/portal-build.ts).
+  outDir: process.env.TWOFOLD_ASTRO_OUT ?? process.env.TWOFOLD_DIST_DIR ?? './dist',
+  ...(process.env.TWOFOLD_ASTRO_CACHE ? { cacheDir: process.env.TWOFOLD_ASTRO_CACHE } : {}),
   publicDir: './site/public',
   // Portals live at unguessable paths; there is no sitemap, RSS or search index to list them.
   trailingSlash: 'always',

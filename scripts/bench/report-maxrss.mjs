@@ -1,8 +1,10 @@
-// Preloaded by the benchmark (`node --import`) into a measured process: on exit, write the
-// process's peak resident set size (kilobytes, from getrusage) to $BENCH_MAXRSS_FILE.
+// Preloaded by the benchmark (through NODE_OPTIONS, so child processes get it too) into every
+// process of a measured command: on exit each writes its peak resident set size (kilobytes,
+// from getrusage) to $BENCH_MAXRSS_DIR/<pid>.json.
 import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 
 process.on('exit', () => {
-  const file = process.env.BENCH_MAXRSS_FILE;
-  if (file) writeFileSync(file, JSON.stringify({ maxRssKb: process.resourceUsage().maxRSS }));
+  const dir = process.env.BENCH_MAXRSS_DIR;
+  if (dir) writeFileSync(path.join(dir, `${process.pid}.json`), JSON.stringify({ maxRssKb: process.resourceUsage().maxRSS, argv: process.argv.slice(1, 3) }));
 });

@@ -4,6 +4,7 @@
  * output in place of the published `dist/`. A failed build (a bad plan, an Astro error, a leak)
  * leaves the last good `dist/` untouched.
  */
+import { spawn } from 'node:child_process';
 import { cp, mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +12,7 @@ import { formatProblem } from '../core/errors/format-problem.ts';
 import { TwofoldError, type Problem } from '../core/errors/problem.ts';
 import { leakNeedles } from '../core/portal/leak-needles.ts';
 import { bodyKindOf, renderPlanBody } from '../core/render/plan-body.ts';
-import type { BuildContext } from './build-context.ts';
+import { ASTRO_CACHE_ENV, ASTRO_OUT_ENV, BUILD_NOW_ENV, BUILD_PROGRESS_ENV, parseBuildEvent, type BuildEvent } from './build-context.ts';
 import { scanForLeaks, type Leak } from './leak-scan-fs.ts';
 import { readAllPlans, type StoredPlan } from './plan-store-fs.ts';
 import type { ProjectPaths } from './project-paths.ts';
@@ -19,6 +20,7 @@ import { openSecretStore } from './secret-store-fs.ts';
 
 /** Where Twofold's own code lives (astro.config.mjs, site/): the Astro root. */
 export const CODE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ASTRO_BIN = path.join(CODE_ROOT, 'node_modules', 'astro', 'astro.js');
 
 export interface BuildHooks {
   phase?(name: string, total?: number): void;
@@ -78,16 +80,13 @@ export async function buildPortals(options: BuildOptions): Promise<BuildReport> 
   const staging = path.join(CODE_ROOT, '.astro', `build-${process.pid}-${Date.now().toString(36)}`);
   const sealed: string[] = [];
   const reused: string[] = [];
-  const context: BuildContext = {
-    paths,
-    now: options.now,
-    onSealed: (s) => {
-      (s.reused ? reused : sealed).push(s.slug);
-      hooks.tick?.(sealed.length + reused.length, withPassword);
-    },
+  const onEvent = (event: BuildEvent) => {
+    if (event.kind === 'skipped') return;
+    (event.kind === 'reused' ? reused : sealed).push(event.slug);
+    hooks.tick?.(sealed.length + reused.length, withPassword);
   };
   try {
-    await runAstroBuild(staging, context, paths);
+    await runAstroBuild(staging, paths, options.now, onEvent);
   } catch (err) {
     await rm(staging, { recursive: true, force: true });
     throw err;
@@ -121,36 +120,47 @@ function formatLeaks(leaks: Leak[]): string {
 }
 
 /**
- * Astro writes its prerender chunks into the output directory and imports them, so the output
- * must sit where Twofold's node_modules resolve (under the code root), and inside the current
- * directory (otherwise Astro detours through `.astro/` and copies its generated files into the
- * output). The build therefore runs from the code root into a staging directory there.
+ * Astro runs in a child process, from the code root: its prerender chunks are written into the
+ * output directory and imported, so the output must sit where Twofold's node_modules resolve and
+ * inside Astro's working directory (else it detours through `.astro/` and copies its generated
+ * files into the output). The child gets absolute project paths, so the plans it reads are the
+ * project's wherever the CLI was started.
  */
-async function runAstroBuild(outDir: string, context: BuildContext, paths: ProjectPaths): Promise<void> {
-  const { build } = await import('astro');
-  const cwd = process.cwd();
-  const moved = path.resolve(cwd) !== path.resolve(CODE_ROOT);
-  globalThis.__twofoldBuild = context;
-  process.env.ASTRO_TELEMETRY_DISABLED = '1';
-  // Vite derives import.meta.env from NODE_ENV; a portal build is always a production build.
-  const nodeEnv = process.env.NODE_ENV;
-  process.env.NODE_ENV = 'production';
-  try {
-    if (moved) process.chdir(CODE_ROOT);
-    await build({
-      root: CODE_ROOT,
-      outDir,
-      cacheDir: path.join(paths.cacheDir, 'astro'),
-      logLevel: 'error',
-      mode: 'production',
-    });
-  } catch (err: any) {
-    throw new TwofoldError('BUILD_ASTRO_FAILED', `Astro could not build the portals, so dist/ was left as it was: ${String(err?.message ?? err).split('\n')[0]}`, { cause: err });
-  } finally {
-    if (nodeEnv === undefined) delete process.env.NODE_ENV;
-    else process.env.NODE_ENV = nodeEnv;
-    if (moved) process.chdir(cwd);
-    globalThis.__twofoldBuild = undefined;
+async function runAstroBuild(outDir: string, paths: ProjectPaths, now: Date, onEvent: (event: BuildEvent) => void): Promise<void> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ASTRO_TELEMETRY_DISABLED: '1',
+    // Vite derives import.meta.env from NODE_ENV; a portal build is always a production build.
+    NODE_ENV: 'production',
+    TWOFOLD_CONTENT_DIR: paths.contentDir,
+    TWOFOLD_HOME: paths.localDir,
+    TWOFOLD_SECRETS_FILE: paths.secretsFile,
+    TWOFOLD_OUTBOX_DIR: paths.outboxDir,
+    TWOFOLD_DIST_DIR: paths.distDir,
+    [ASTRO_OUT_ENV]: outDir,
+    [ASTRO_CACHE_ENV]: path.join(paths.cacheDir, 'astro'),
+    [BUILD_NOW_ENV]: now.toISOString(),
+    [BUILD_PROGRESS_ENV]: '1',
+  };
+  delete env.TWOFOLD_PREVIEW;
+  const output: string[] = [];
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const child = spawn(process.execPath, [ASTRO_BIN, 'build', '--root', CODE_ROOT, '--silent'], { cwd: CODE_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines = (chunk: Buffer, into: string[]) => {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        const event = parseBuildEvent(line);
+        if (event) onEvent(event);
+        else if (line.trim()) into.push(line);
+      }
+    };
+    child.stdout.on('data', (chunk: Buffer) => lines(chunk, output));
+    child.stderr.on('data', (chunk: Buffer) => lines(chunk, output));
+    child.on('error', reject);
+    child.on('exit', resolve);
+  });
+  if (code !== 0) {
+    const detail = output.filter((l) => !/^\s+at /.test(l)).slice(-8).join('\n');
+    throw new TwofoldError('BUILD_ASTRO_FAILED', `Astro could not build the portals, so dist/ was left as it was:\n${detail || `astro exited with ${code}`}`);
   }
 }
 

@@ -2,10 +2,10 @@
  * What the portal page needs at build time: which plans get a portal (those with a password)
  * at which unguessable path, and the sealed envelope of each.
  *
- * `twofold build` passes its paths, clock and progress callbacks in (see build-context.ts); a
+ * `twofold build` passes its paths, clock and progress reporting in (see build-context.ts); a
  * plain `astro build` works too, with the current time.
  */
-import { buildPaths } from './build-context.ts';
+import { buildNow, buildPaths, reportBuildEvent, reportSealed } from './build-context.ts';
 import { sealPortal, type SealContext, type SealedPortal } from './portal-seal-fs.ts';
 import { openSecretStore } from './secret-store-fs.ts';
 
@@ -13,7 +13,7 @@ let context: SealContext | undefined;
 function sealContext(): SealContext {
   if (!context) {
     const paths = buildPaths();
-    context = { paths, store: openSecretStore(paths, process.env), now: globalThis.__twofoldBuild?.now ?? new Date() };
+    context = { paths, store: openSecretStore(paths, process.env), now: buildNow() };
   }
   return context;
 }
@@ -24,7 +24,7 @@ export async function portalRoutes(entries: Array<{ id: string; rendered?: { htm
   for (const entry of entries) {
     const secrets = await ctx.store.getPortal(entry.id);
     if (!secrets?.password) {
-      globalThis.__twofoldBuild?.onSkipped?.(entry.id, 'no password yet');
+      reportBuildEvent({ kind: 'skipped', slug: entry.id });
       continue;
     }
     routes.push({ params: { portal: secrets.portalId }, props: { slug: entry.id, bodyHtml: entry.rendered?.html ?? '' } });
@@ -35,6 +35,6 @@ export async function portalRoutes(entries: Array<{ id: string; rendered?: { htm
 export async function sealForPage(slug: string, bodyHtml: string): Promise<SealedPortal> {
   const sealed = await sealPortal(sealContext(), slug, bodyHtml);
   if (!sealed) throw new Error(`portal ${slug} lost its password during the build`);
-  globalThis.__twofoldBuild?.onSealed?.(sealed);
+  reportSealed(sealed);
   return sealed;
 }

@@ -21,7 +21,7 @@ reloads the page. Nothing is written to dist/; nothing here is ever published.
     process.env.ASTRO_TELEMETRY_DISABLED = '1';
     // A preview must work offline and never phone home.
     process.env.ASTRO_DISABLE_UPDATE_CHECK = 'true';
-    globalThis.__twofoldBuild = { paths: ctx.paths, now: new Date() };
+    globalThis.__twofoldDev = { paths: ctx.paths };
     const server = await dev({ root: CODE_ROOT, server: { host: '127.0.0.1', port }, logLevel: 'warn', cacheDir: `${ctx.paths.cacheDir}/astro-dev` });
     print(ctx.stdout, `Preview (unencrypted, local only): http://localhost:${server.address.port}/preview/\nPress Ctrl-C to stop.`);
     await new Promise<void>((resolve) => {
