@@ -10,7 +10,6 @@ import { recordsFile, activityFile } from '../site/lib/plan-records-fs.ts';
 import { TwofoldError } from '../site/core/errors/problem.ts';
 import type { ProjectPaths } from '../site/lib/project-paths.ts';
 import { openSecretStore, type SecretStore } from '../site/lib/secret-store-fs.ts';
-import { sendInvites } from './calendar/send-invites.ts';
 import type { MailIdentity } from './config/mail-identity.ts';
 import { identityOf, smtpOf, type WorkerConfig } from './config/worker-config.ts';
 import { createMailer, type Mailer } from './mailer/mailer.ts';
@@ -23,6 +22,7 @@ import { openPlanDirectory, type CachedPlanDirectory } from './stores/plan-direc
 import { createImapSource, type ImapSource } from './sources/imap-source.ts';
 import { jsonLineLog, type RefusalReporter, type SourceLog } from './sources/message-handler.ts';
 import { createSmtpSource, type SmtpSource } from './sources/smtp-source.ts';
+import { createTickScheduler, type TickScheduler } from './tick/tick-scheduler.ts';
 
 export interface WorkerCore {
   paths: ProjectPaths;
@@ -33,6 +33,8 @@ export interface WorkerCore {
   plans: CachedPlanDirectory;
   publisher: Publisher;
   processor: Processor;
+  /** The scheduler (mail-worker/tick): `startWorker` starts its interval; replies call `tickSoon`. */
+  tick: TickScheduler;
   git?: GitRecorder;
   log: SourceLog;
   clock: () => Date;
@@ -47,6 +49,8 @@ export interface CoreOptions {
   clock?: () => Date;
   /** Full builds in this process (default true; `mail ingest` asks for none and exits). */
   fullBuilds?: boolean;
+  /** Re-seal portals after a change (default true; the benchmark measures applying alone). */
+  reseal?: boolean;
 }
 
 export async function createWorkerCore(options: CoreOptions): Promise<WorkerCore> {
@@ -72,6 +76,16 @@ export async function createWorkerCore(options: CoreOptions): Promise<WorkerCore
     ...(options.fullBuilds === false ? { build: async () => ({ plans: 0, sealed: [], reused: [], skipped: [], leakScan: { files: 0, bytes: 0, needles: 0 }, distDir: paths.distDir }) } : {}),
   });
   publisherRef = publisher;
+  const tick = createTickScheduler({
+    paths,
+    identity,
+    store,
+    mailer,
+    quietHours: config.tick.quiet_hours,
+    clock,
+    log: (e) => log({ ...e, event: String(e.event) }),
+    ...(options.reseal !== false ? { reseal: (slug: string) => publisher.reseal(slug) } : {}),
+  });
   const processor = createProcessor({
     paths,
     journal,
@@ -83,16 +97,16 @@ export async function createWorkerCore(options: CoreOptions): Promise<WorkerCore
     ...(config.dmarc ? { dmarc: { authservId: config.dmarc.authserv_id, require: config.dmarc.require } } : {}),
     answer: replies.answer,
     async afterApply(slug, plan, evaluation) {
-      // Under the plan lock: calendar first (it writes the plan records), then the record in git, then the portal.
-      await sendInvites({ paths, slug, plan: plan.plan, now: clock(), mailer, messageIdDomain: identity.messageIdDomain, via: 'email' }).catch((err) =>
-        log({ event: 'invites.failed', plan: slug, code: err?.code, reason: String(err?.message ?? err) }),
-      );
+      // Under the plan lock: the record in git, then the portal. Check-in invites and stage
+      // completion follow through the scheduler, which keeps quiet hours (only the reply's
+      // confirmation ignores them) and takes the plan lock itself once this one is released.
+      tick.tickSoon(slug);
       if (git && evaluation.actor) {
         await git
           .commit([plan.file, activityFile(paths, slug), recordsFile(paths, slug)], evaluation.actor, `${slug}: ${evaluation.changes.map((c) => c.summary).join('; ') || 'note'} (reply from ${evaluation.actor.email})`)
           .catch((err) => log({ event: 'git.failed', plan: slug, reason: String(err?.message ?? err) }));
       }
-      await publisher.reseal(slug).catch((err) => log({ event: 'portal.reseal-failed', plan: slug, reason: String(err?.message ?? err) }));
+      if (options.reseal !== false) await publisher.reseal(slug).catch((err) => log({ event: 'portal.reseal-failed', plan: slug, reason: String(err?.message ?? err) }));
     },
   });
   return {
@@ -104,10 +118,12 @@ export async function createWorkerCore(options: CoreOptions): Promise<WorkerCore
     plans,
     publisher,
     processor,
+    tick,
     ...(git ? { git } : {}),
     log,
     clock,
     async close() {
+      await tick.close();
       publisher.stop();
       await mailer.close();
     },
@@ -168,6 +184,7 @@ export async function startWorker(options: CoreOptions): Promise<RunningWorker> 
     const recovered = await core.processor.recover();
     if (recovered) core.log({ event: 'recover.done', messages: recovered });
     await core.mailer.flush();
+    core.tick.start({ everyMinutes: core.config.tick.every_minutes });
     const handler = core.processor.handle;
     const onRefused: RefusalReporter = (refused) => core.log({ event: 'message.refused', code: refused.code, source: refused.source, size: refused.size, from: refused.from });
     if (core.config.inbound_smtp.enabled) {

@@ -13,6 +13,7 @@ import { replyAddressProblem } from '../../site/core/reply/reply-address.ts';
 import type { ProjectPaths } from '../../site/lib/project-paths.ts';
 import type { SmtpSettings } from '../mailer/mailer.ts';
 import { EMBEDDED_IDENTITY, type MailIdentity } from './mail-identity.ts';
+import { DEFAULT_QUIET_HOURS } from '../tick/tick-window.ts';
 
 const port = z.coerce.number().int().min(1).max(65_535);
 const bool = z.union([z.boolean(), z.enum(['1', '0', 'true', 'false', 'yes', 'no']).transform((v) => ['1', 'true', 'yes'].includes(v))]);
@@ -79,7 +80,7 @@ export const workerConfigSchema = z
     tick: z
       .object({
         every_minutes: z.coerce.number().int().min(0).max(1440).default(15),
-        quiet_hours: hours.default('19:00-08:00'),
+        quiet_hours: hours.default(DEFAULT_QUIET_HOURS),
       })
       .strict()
       .default({})

@@ -57,7 +57,8 @@ export const command: CliCommand = {
       const { plan, slug, label } = result.value;
       const today = todayIn(clock, plan.timezone);
       const stage = currentStage(plan);
-      const checkin = nextCheckin(plan, slug, await readRecords(ctx.paths, slug), clock.instant);
+      const records = await readRecords(ctx.paths, slug);
+      const checkin = nextCheckin(plan, slug, records, clock.instant);
       rows.push({
         slug,
         file: label,
@@ -68,7 +69,7 @@ export const command: CliCommand = {
         today,
         progress: progressOf(plan),
         stage: { id: stage.stage.id, name: stage.stage.name, number: stage.index + 1, of: plan.stages.length },
-        health: planHealth(plan, today),
+        health: planHealth(plan, today, records),
         nextCheckin: checkin ? checkinLabel(checkin) : null,
         move: whoseMove(plan, today) ?? null,
       });

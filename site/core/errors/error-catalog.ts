@@ -144,6 +144,7 @@ export const errorCatalog = {
   CLI_USAGE: e('cli', 'The command was called with missing or unknown arguments.', 'Run `npx twofold help <command>` for its usage.'),
   CLI_UNKNOWN_COMMAND: e('cli', 'There is no such command.', 'Run `npx twofold help` for the list of commands.'),
   CLI_BAD_DATE: e('cli', 'A date or time option does not parse.', 'Use an ISO date or time, such as 2026-12-07 or 2026-12-07T09:30:00-06:00.'),
+  CLI_WEB_LISTEN_FAILED: e('cli', 'The local web server of `twofold start` could not listen on its port.', 'Another program uses the port (Astro\'s dev server also defaults to 4321): pass --port <n> or set TWOFOLD_PORT.'),
   INTERNAL: e('cli', 'An unexpected internal error; this is a bug.', 'Run again with TWOFOLD_DEBUG=1 for the stack trace and report it.'),
 } as const satisfies Record<string, ErrorSpec>;
 
