@@ -51,6 +51,8 @@ export interface CoreOptions {
   fullBuilds?: boolean;
   /** Re-seal portals after a change (default true; the benchmark measures applying alone). */
   reseal?: boolean;
+  /** Let replies trigger the scheduler (check-ins, stage completion; default true). The benchmark measures applying alone. */
+  tickAfterReplies?: boolean;
 }
 
 export async function createWorkerCore(options: CoreOptions): Promise<WorkerCore> {
@@ -100,7 +102,7 @@ export async function createWorkerCore(options: CoreOptions): Promise<WorkerCore
       // Under the plan lock: the record in git, then the portal. Check-in invites and stage
       // completion follow through the scheduler, which keeps quiet hours (only the reply's
       // confirmation ignores them) and takes the plan lock itself once this one is released.
-      tick.tickSoon(slug);
+      if (options.tickAfterReplies !== false) tick.tickSoon(slug);
       if (git && evaluation.actor) {
         await git
           .commit([plan.file, activityFile(paths, slug), recordsFile(paths, slug)], evaluation.actor, `${slug}: ${evaluation.changes.map((c) => c.summary).join('; ') || 'note'} (reply from ${evaluation.actor.email})`)

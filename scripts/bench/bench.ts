@@ -315,7 +315,7 @@ async function benchThroughput(paths: ProjectPaths, n: number): Promise<void> {
   const count = Math.max(n, 200);
   progress.phase('prepare replies for throughput', count);
   const config = await loadWorkerConfig(paths, { TWOFOLD_TICK_MINUTES: '0' });
-  const core = await createWorkerCore({ paths, env: {}, config, reseal: false, fullBuilds: false, log: () => {} });
+  const core = await createWorkerCore({ paths, env: {}, config, reseal: false, fullBuilds: false, tickAfterReplies: false, log: () => {} });
   const replies = await replyMessages(paths, core, count, 'throughput', (i) => progress.tick(i, count));
   progress.phase('throughput: parse, authenticate, apply', count);
   let done = 0;
