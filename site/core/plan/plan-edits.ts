@@ -22,7 +22,7 @@
  * Who may act is not decided here: the processor checks the sender before calling this.
  */
 import { commandValueProblem, cleanNoteText, cleanReplyValue, replyProblem, type ReplyCommand, type ReplyProblem, type ReplyVerb } from '../reply/reply-command.ts';
-import { compareIso, dateInZone } from '../util/dates.ts';
+import { compareIso, dateInZone, resolveDate } from '../util/dates.ts';
 import type { ActivityEntry } from './activity.ts';
 import type { PlanEdit } from './plan-file.ts';
 import { findTask, planTitle, taskDue } from './plan-model.ts';
@@ -74,6 +74,8 @@ interface Working {
   path: (string | number)[];
   original: TaskState;
   state: TaskState;
+  /** The latest due date any command of this reply gave the task (a milestone only moves later). */
+  pushedDue?: string;
 }
 
 /** How many task ids a problem message lists before "…". */
@@ -145,7 +147,31 @@ export function applyCommands(plan: Plan, commands: readonly ReplyCommand[], ctx
 
   if (problems.length > 0) return { edits: [], changes: [], activity: [], problems };
   const edits = [...working.values()].flatMap(editsFor);
+  edits.push(...milestoneMoves(plan, [...working.values()], changes));
   return { edits, changes, activity, problems };
+}
+
+/**
+ * A milestone cannot be reached before its tasks are: a `due:` past its stage's due date moves
+ * the stage's milestone (and so its at-due check-in, whose invite the scheduler then updates).
+ */
+function milestoneMoves(plan: Plan, worked: Working[], changes: Change[]): PlanEdit[] {
+  const latest = new Map<number, { date: string; task: string }>();
+  for (const w of worked) {
+    if (w.pushedDue === undefined) continue;
+    const stageIndex = w.path[1] as number;
+    const stageDue = resolveDate(plan.stages[stageIndex]!.due, plan.start);
+    const date = w.pushedDue;
+    if (compareIso(date, stageDue) > 0 && compareIso(date, latest.get(stageIndex)?.date ?? stageDue) > 0) latest.set(stageIndex, { date, task: w.task.id });
+  }
+  const edits: PlanEdit[] = [];
+  for (const [stageIndex, move] of latest) {
+    const stage = plan.stages[stageIndex]!;
+    edits.push({ op: 'set', path: ['stages', stageIndex, 'due'], value: move.date });
+    const change = [...changes].reverse().find((c) => c.task === move.task && c.verb === 'due');
+    if (change) change.summary += `; the "${stage.name}" milestone moves to ${move.date} with it`;
+  }
+  return edits;
 }
 
 function applyOne(plan: Plan, w: Working, command: ReplyCommand, today: string): { change: Change; value?: string } {
@@ -198,6 +224,7 @@ function applyOne(plan: Plan, w: Working, command: ReplyCommand, today: string):
       const current = taskDue(plan, w.stage, { ...w.task, due: s.due });
       if (current === date) return { change: same(`${id} was already due ${date}`), value: date };
       s.due = date;
+      if (w.pushedDue === undefined || compareIso(date, w.pushedDue) > 0) w.pushedDue = date;
       return { change: { ...base, changed: true, from, to: from, summary: `${id}: due ${current} → ${date}` }, value: date };
     }
     case 'note': {

@@ -136,16 +136,16 @@ describe('applyCommands: each command changes exactly the expected lines of a re
     {
       name: 'due replaces a relative date',
       commands: [{ task: 'T1', verb: 'due', value: '2026-12-20' }],
-      removed: ['      - { id: T1, title: Share the list of dispatch sites, owner: raj, due: +3d }'],
-      added: ['      - { id: T1, title: Share the list of dispatch sites, owner: raj, due: 2026-12-20 }'],
-      summaries: ['T1: due 2026-12-10 → 2026-12-20'],
+      removed: ['    due: +7d   # the first milestone', '      - { id: T1, title: Share the list of dispatch sites, owner: raj, due: +3d }'],
+      added: ['    due: 2026-12-20   # the first milestone', '      - { id: T1, title: Share the list of dispatch sites, owner: raj, due: 2026-12-20 }'],
+      summaries: ['T1: due 2026-12-10 → 2026-12-20; the "Kickoff" milestone moves to 2026-12-20 with it'],
     },
     {
       name: 'due on a task that inherits the stage date adds its own',
       commands: [{ task: 'T6', verb: 'due', value: '2026-12-30' }],
-      removed: [],
-      added: ['        due: 2026-12-30'],
-      summaries: ['T6: due 2026-12-28 → 2026-12-30'],
+      removed: ['    due: 2026-12-28'],
+      added: ['    due: 2026-12-30', '        due: 2026-12-30'],
+      summaries: ['T6: due 2026-12-28 → 2026-12-30; the "Technical setup" milestone moves to 2026-12-30 with it'],
     },
     { name: 'due on the date it already has changes nothing', commands: [{ task: 'T6', verb: 'due', value: '2026-12-28' }], removed: [], added: [], summaries: ['T6 was already due 2026-12-28'] },
     { name: 'due on the start date is allowed', commands: [{ task: 'T5', verb: 'due', value: '2026-12-07' }], removed: ['        due: 2026-12-21'], added: ['        due: 2026-12-07'], summaries: ['T5: due 2026-12-21 → 2026-12-07'] },
@@ -169,13 +169,14 @@ describe('applyCommands: each command changes exactly the expected lines of a re
       commands: [{ task: 'T1', verb: 'done' }, { task: 'T5', verb: 'unblock' }, { task: 'T6', verb: 'due', value: '2027-01-04' }],
       removed: [
         '      - { id: T1, title: Share the list of dispatch sites, owner: raj, due: +3d }',
+        '    due: 2026-12-28',
         '        status: blocked',
         '        blocked:',
         '          reason: "export job fails: timeout"',
         '          since: 2026-12-10',
       ],
-      added: [`      - { id: T1, title: Share the list of dispatch sites, owner: raj, due: +3d, status: done, done: ${TODAY} }`, '        status: todo', '        due: 2027-01-04'],
-      summaries: ['T1: to do → done', 'T5: blocked → to do', 'T6: due 2026-12-28 → 2027-01-04'],
+      added: [`      - { id: T1, title: Share the list of dispatch sites, owner: raj, due: +3d, status: done, done: ${TODAY} }`, '    due: 2027-01-04', '        status: todo', '        due: 2027-01-04'],
+      summaries: ['T1: to do → done', 'T5: blocked → to do', 'T6: due 2026-12-28 → 2027-01-04; the "Technical setup" milestone moves to 2027-01-04 with it'],
     },
     {
       name: 'commands without an id apply to the email\'s task',
@@ -286,7 +287,8 @@ describe('applyCommands: property — edits re-validate and change exactly the c
 
       // Nothing outside the commanded fields of the commanded tasks changed.
       const touched = new Set(commands.map((c) => c.task!.toLowerCase()));
-      const strip = (plan: Plan) => ({ ...plan, stages: plan.stages.map((s) => ({ ...s, tasks: s.tasks.map((t) => (touched.has(t.id.toLowerCase()) ? withoutCommandedFields(t) : t)) })) });
+      // A due date past its stage's milestone moves the milestone (the stage's `due`) with it.
+      const strip = (plan: Plan) => ({ ...plan, stages: plan.stages.map(({ due: _due, ...s }) => ({ ...s, tasks: s.tasks.map((t) => (touched.has(t.id.toLowerCase()) ? withoutCommandedFields(t) : t)) })) });
       expect(strip(after), label).toEqual(strip(PLAN));
 
       // One command at a time, re-reading the file each time, ends in the same plan.
@@ -325,7 +327,9 @@ describe('applyCommands: property — edits re-validate and change exactly the c
         }
         const lastDue = [...mine].reverse().find((c) => c.verb === 'due');
         const stage = findTask(after, id)!.stage;
-        expect(taskDue(after, stage, task), label).toBe(lastDue ? lastDue.value : taskDue(PLAN, findTask(PLAN, id)!.stage, before));
+        // Without a due command a task keeps its own date, or follows its stage's milestone (which another task's due may have moved).
+        const expectedDue = lastDue ? lastDue.value : before.due ? taskDue(PLAN, findTask(PLAN, id)!.stage, before) : taskDue(after, stage, { ...task, due: undefined });
+        expect(taskDue(after, stage, task), label).toBe(expectedDue);
       }
     }
   });
