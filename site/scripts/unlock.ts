@@ -3,7 +3,7 @@
  *
  *   <meta name="twofold-portal" content="<portalId>">
  *   <script type="application/json" id="twofold-sealed">ENVELOPE</script>
- *   <section id="unlock"> <form id="unlock-form"> #unlock-password, #unlock-remember, a submit
+ *   <main id="unlock"> <form id="unlock-form"> #unlock-password, #unlock-remember, a submit
  *     button, <p id="unlock-error" role="alert" hidden>, <p id="unlock-status" aria-live="polite">
  *   <main id="portal" hidden tabindex="-1">  (filled with the decrypted payload's html)
  *
