@@ -28,11 +28,15 @@
  *   `records.stages`, logged (`stage_complete`), and the next stage's open tasks are emailed to
  *   their owners. A completion older than STAGE_ANNOUNCE_DAYS is recorded quietly (a tick that
  *   starts on an old plan does not announce old news).
+ * - The plan's start: on the first tick in the window on or after `start`, the first stage's
+ *   open tasks are emailed to their owners (tasks are assigned when their stage opens; later
+ *   stages open on the completion of the one before, above).
  * - Check-ins: whatever `planInvites` says the plan needs (new, moved, renamed, removed), planned
  *   on the records as they will be once the stage completions above are recorded.
  *
  * Scope `changes` (the worker's tick after a reply) keeps only stage completions and check-ins:
- * what a reply can cause at once. Reminders, digests and escalations follow the interval.
+ * what a reply can cause at once. Reminders, digests, escalations and the plan's start (no reply
+ * causes it) follow the interval.
  */
 import { stageCompletionDay } from '../../site/core/calendar/checkin-schedule.ts';
 import { planInvites, type InviteAction } from '../../site/core/calendar/invite-plan.ts';
@@ -113,11 +117,19 @@ export interface StageDue {
   taskEmails: Array<{ task: string; to: string }>;
 }
 
+/** A stage opening at the plan's start: its open tasks emailed to their owners. */
+export interface OpeningDue {
+  stageId: string;
+  key: string;
+  taskEmails: Array<{ task: string; to: string }>;
+}
+
 export interface PlanTick {
   slug: string;
   today: string;
   window: TickWindow;
   stages: StageDue[];
+  openings: OpeningDue[];
   /** Planned on `records` (stage completions included); sendInvites sends exactly these. */
   invites: InviteAction[];
   escalations: EscalationDue[];
@@ -147,7 +159,7 @@ export function planTick(input: PlanTickInput): PlanTick {
   const { slug, plan, records, state, now } = input;
   const window = tickWindow(plan, now, input.quietHours);
   const today = window.today;
-  const nothing: PlanTick = { slug, today, window, stages: [], invites: [], escalations: [], resets: [], digests: [], records };
+  const nothing: PlanTick = { slug, today, window, stages: [], openings: [], invites: [], escalations: [], resets: [], digests: [], records };
   if (!window.open) return nothing;
 
   const stages = stagesDue(plan, records, state, now, today);
@@ -164,7 +176,7 @@ export function planTick(input: PlanTickInput): PlanTick {
       return !replaced.has(id) && (!found || found.task.id !== id || recordedEscalation(records, found.task) === undefined);
     })
     .map(([id]) => id);
-  return { ...nothing, stages, invites, escalations, resets, digests: digestsDue(plan, state, today), records: after };
+  return { ...nothing, stages, openings: openingsDue(plan, state, today), invites, escalations, resets, digests: digestsDue(plan, state, today), records: after };
 }
 
 /** The emails of a planned tick, in the order the executor sends them. */
@@ -172,6 +184,7 @@ export function tickItems(tick: PlanTick): TickItem[] {
   const plan = tick.slug;
   return [
     ...tick.invites.map((a) => inviteItem(plan, a)),
+    ...tick.openings.flatMap((o) => o.taskEmails.map((t): TickItem => ({ kind: 'task', to: t.to, plan, task: t.task, step: null, detail: `stage ${o.stageId} opens` }))),
     ...tick.stages.flatMap((s) => s.taskEmails.map((t): TickItem => ({ kind: 'task', to: t.to, plan, task: t.task, step: null, detail: `stage ${s.stageId} complete` }))),
     ...tick.escalations.flatMap((e) => e.recipients.map((r): TickItem => ({ kind: 'escalation', to: r.email, plan, task: e.task, step: r.step + 1, detail: `blocked ${plural(e.blockedDays, 'day')}` }))),
     ...tick.digests.map((d): TickItem => ({
@@ -217,6 +230,16 @@ function stagesDue(plan: Plan, records: PlanRecords, state: TickState, now: Date
     out.push({ stageId: view.stage.id, day, key, completedAt, recorded, announce, taskEmails });
   }
   return out;
+}
+
+function openingsDue(plan: Plan, state: TickState, today: string): OpeningDue[] {
+  const first = plan.stages[0];
+  if (!first || compareIso(today, plan.start) < 0) return [];
+  const key = tickKeys.opening(first.id);
+  if (state.sent[key]) return [];
+  const open = first.tasks.filter((t) => t.status !== 'done');
+  if (open.length === 0) return [];
+  return [{ stageId: first.id, key, taskEmails: open.map((t) => ({ task: t.id, to: personById(plan, t.owner)!.email })) }];
 }
 
 function escalationsDue(plan: Plan, records: PlanRecords, state: TickState, now: Date, today: string): EscalationDue[] {

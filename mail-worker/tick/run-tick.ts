@@ -190,7 +190,7 @@ async function sendPlanTick(deps: TickDeps, run: PlanTickRun, items: TickItem[])
 
   // 2. Compose every email first: new personal links open the portal only once it is re-sealed.
   const stageMail: Array<{ key: string; mail: Outgoing[] }> = [];
-  for (const s of tick.stages) {
+  for (const s of [...tick.openings, ...tick.stages]) {
     if (s.taskEmails.length === 0) continue;
     const mail: Outgoing[] = [];
     for (const t of s.taskEmails) {
@@ -238,7 +238,7 @@ async function sendPlanTick(deps: TickDeps, run: PlanTickRun, items: TickItem[])
     if (result.sent.length > 0) changed = true;
   }
 
-  // 4. The next stage's task emails.
+  // 4. Task emails: the first stage's at the plan's start, the next stage's on a completion.
   for (const s of stageMail) {
     for (const o of s.mail) await send(o);
     await saveState([s.key]);

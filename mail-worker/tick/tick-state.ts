@@ -12,6 +12,7 @@
  *   remind:<task>:<due>:overdue-<n>        n-th overdue reminder (every OVERDUE_REMIND_EVERY_DAYS)
  *   escalation:<task>:<since>:<step>       that ladder step notified for the blocker since <since>
  *   stage:<stage id>:<completion day>      stage completion handled (records, activity, task emails)
+ *   opening:<first stage id>                the plan started: its first stage's task emails sent
  *
  * Escalations and stage completions are also in the plan's records (content/records), which is
  * what the portal shows; Message-IDs derived from these keys stop a resend at the mailer even if
@@ -51,7 +52,8 @@ export function settle(state: TickState, keys: readonly string[], now: Date): Ti
 /** The state without keys settled more than TICK_STATE_RETENTION_DAYS before `now`. */
 export function pruneTickState(state: TickState, now: Date): TickState {
   const cutoff = now.getTime() - TICK_STATE_RETENTION_DAYS * DAY_MS;
-  const sent = Object.fromEntries(Object.entries(state.sent).filter(([, at]) => !(Date.parse(at) < cutoff)));
+  // A plan starts once: its opening key is kept for good, or a long first stage would be announced again.
+  const sent = Object.fromEntries(Object.entries(state.sent).filter(([key, at]) => key.startsWith('opening:') || !(Date.parse(at) < cutoff)));
   return { version: 1, sent };
 }
 
@@ -63,4 +65,6 @@ export const tickKeys = {
   /** `step` is the 0-based index in `plan.escalation`; the key says it 1-based, as people read it. */
   escalation: (task: string, since: string, step: number) => `escalation:${task}:${since}:${step + 1}`,
   stage: (stageId: string, day: string) => `stage:${stageId}:${day}`,
+  /** The plan's first stage opened: its tasks were emailed to their owners. */
+  opening: (stageId: string) => `opening:${stageId}`,
 };

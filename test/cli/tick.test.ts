@@ -9,10 +9,12 @@ import { runTwofold, STACK_FRAME, tempProject, type CliRun } from '../helpers/ru
 import { EMAIL, TICK_PLAN_TEXT } from '../mail-worker/tick/tick-fixture.ts';
 
 const MONDAY_9AM = '2026-03-02T09:00:00-06:00';
-/** The first tick of the month: the setup check-in invites and five weekly digests. */
+/** The first tick of the month: the setup check-in invites, the kickoff task emails (the plan starts) and five weekly digests. */
 const FIRST_TICK = [
   { kind: 'checkin', to: EMAIL.raj, plan: 'harbor', task: null, step: null },
   { kind: 'checkin', to: EMAIL.dana, plan: 'harbor', task: null, step: null },
+  { kind: 'task', to: EMAIL.raj, plan: 'harbor', task: 'T1', step: null },
+  { kind: 'task', to: EMAIL.maya, plan: 'harbor', task: 'T2', step: null },
   { kind: 'digest', to: EMAIL.maya, plan: 'harbor', task: null, step: null },
   { kind: 'digest', to: EMAIL.sam, plan: 'harbor', task: null, step: null },
   { kind: 'digest', to: EMAIL.raj, plan: 'harbor', task: 'T1', step: null },
@@ -58,16 +60,17 @@ describe('twofold tick', () => {
     const lines = run.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^KIND\s+PLAN\s+TO\s+TASK\s+STEP\s+DETAIL$/);
     expect(lines[1]).toMatch(/^checkin\s+harbor\s+raj@harbor\.example\s+—\s+—\s+REQUEST setup SEQUENCE 0$/);
+    expect(lines).toContainEqual(expect.stringMatching(/^task\s+harbor\s+raj@harbor\.example\s+T1\s+—\s+stage kickoff opens$/));
     expect(lines).toContainEqual(expect.stringMatching(/^digest\s+harbor\s+raj@harbor\.example\s+T1\s+—\s+weekly digest, T1 due soon$/));
-    expect(lines.at(-1)).toBe('sent 7 emails for 1 plan: 2 check-in invites, 5 weekly digests');
-    expect(await emls()).toHaveLength(7);
+    expect(lines.at(-1)).toBe(`sent ${FIRST_TICK.length} emails for 1 plan: 2 check-in invites, 2 task emails, 5 weekly digests`);
+    expect(await emls()).toHaveLength(FIRST_TICK.length);
     const activity = await readFile(path.join(root, 'content', 'activity', 'harbor.jsonl'), 'utf8');
     expect(activity).toContain('"verb":"reminder","task":"T1","value":"due in 2 days","via":"tick"');
 
     const again = await twofold(['tick', '--now', MONDAY_9AM]);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout.trim()).toBe('nothing to send');
-    expect(await emls()).toHaveLength(7);
+    expect(await emls()).toHaveLength(FIRST_TICK.length);
   });
 
   it('a date-only --now ticks each plan at the first moment of its window that day', async () => {

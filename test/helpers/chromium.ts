@@ -7,7 +7,10 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type LaunchOptions } from 'playwright-core';
+import { chromium, type BrowserContext } from 'playwright-core';
+
+/** Options of a persistent context (launch and context options: viewport, bypassCSP…). */
+type LaunchOptions = NonNullable<Parameters<typeof chromium.launchPersistentContext>[1]>;
 
 export const CHROMIUM_BIN = '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [

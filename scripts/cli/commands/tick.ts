@@ -1,7 +1,7 @@
 /**
  * `twofold tick [--now <ISO time>] [--dry-run] [--json]`: send everything the plans owe people at
- * this moment — reminders, digests, escalations, check-in invites, the next stage's task
- * emails — once (mail-worker/tick). For cron, or by hand; the worker runs the same tick on its
+ * this moment — reminders, digests, escalations, check-in invites, task emails (the first
+ * stage's when a plan starts, the next stage's when one completes) — once (mail-worker/tick). For cron, or by hand; the worker runs the same tick on its
  * own schedule. Mail goes out the way the worker sends it (worker settings: SMTP, else the outbox).
  */
 import type { Writable } from 'node:stream';

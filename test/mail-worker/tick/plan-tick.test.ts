@@ -26,8 +26,11 @@ function weeklySent(monday: string, extra: string[] = []): string[] {
   return [...EVERYONE.map((e) => tickKeys.weekly(e, monday)), ...extra];
 }
 
-function stateOf(keys: string[]): TickState {
-  return settle(emptyTickState(), keys, new Date('2026-03-01T00:00:00Z'));
+/** The plan's start already handled (the kickoff tasks emailed), so cases about something else see only what they are about. */
+const PLAN_STARTED = tickKeys.opening('kickoff');
+
+function stateOf(keys: string[], started = true): TickState {
+  return settle(emptyTickState(), started ? [PLAN_STARTED, ...keys] : keys, new Date('2026-03-01T00:00:00Z'));
 }
 
 interface Case {
@@ -37,6 +40,8 @@ interface Case {
   /** Records before the tick (default: the check-in invites of the unedited plan already sent). */
   records?: (plan: Plan, now: Date) => PlanRecords;
   state?: string[];
+  /** Whether the state holds the plan's start (default true; false for the cases about the start). */
+  started?: boolean;
   scope?: TickScope;
   /** Only these kinds of email (default every kind). */
   kinds?: TickItemKind[];
@@ -47,7 +52,7 @@ function run(c: Case) {
   const plan = tickPlan(c.edits ?? []);
   const now = new Date(c.at);
   const records = c.records ? c.records(plan, now) : invitesSent(tickPlan(), now);
-  const tick = planTick({ slug: TICK_PLAN_SLUG, plan, records, state: stateOf(c.state ?? []), now, quietHours: DEFAULT_QUIET_HOURS, ...(c.scope ? { scope: c.scope } : {}) });
+  const tick = planTick({ slug: TICK_PLAN_SLUG, plan, records, state: stateOf(c.state ?? [], c.started ?? true), now, quietHours: DEFAULT_QUIET_HOURS, ...(c.scope ? { scope: c.scope } : {}) });
   const items = tickItems(tick).filter((i) => !c.kinds || c.kinds.includes(i.kind));
   return { tick, items: items.map((i) => [i.kind, WHO[i.to], i.task, i.step].filter((x) => x !== null).join(' ')) };
 }
@@ -110,7 +115,7 @@ describe('tickWindow: when the scheduler may send (America/Chicago, working hour
 describe('planTick: reminders and digests', () => {
   it.each<Case>([
     { name: 'nothing on a Saturday, whatever is due', at: '2026-03-07T10:00:00-06:00', records: () => emptyRecords(), expect: [] },
-    { name: 'nothing before the plan starts but the check-in invites', at: '2026-02-27T10:00:00-06:00', records: () => emptyRecords(), expect: ['checkin raj', 'checkin dana'] },
+    { name: 'nothing before the plan starts but the check-in invites', at: '2026-02-27T10:00:00-06:00', records: () => emptyRecords(), started: false, expect: ['checkin raj', 'checkin dana'] },
     {
       name: 'the first Monday: a weekly digest to everyone with open tasks, T1 (due in 2 days) merged into Raj\'s',
       at: '2026-03-02T10:00:00-06:00',
@@ -234,6 +239,34 @@ describe('planTick: stage completion and check-ins', () => {
     expect(tick.stages[0]).toMatchObject({ day: '2026-03-05', completedAt: '2026-03-05T18:00:00.000Z' });
     // The check-in is Friday 09:00 — past at 10:00 on Friday, so there is no invite to send.
     expect(tick.invites).toEqual([]);
+  });
+});
+
+describe('planTick: the plan\'s start', () => {
+  const onlyTasks: TickItemKind[] = ['task'];
+  it.each<Case>([
+    { name: 'before the start: nothing', at: '2026-02-27T10:00:00-06:00', started: false, kinds: onlyTasks, expect: [] },
+    { name: 'the first tick in the window on the start day: the first stage\'s tasks to their owners', at: '2026-03-02T09:00:00-06:00', started: false, kinds: onlyTasks, expect: ['task raj T1', 'task maya T2'] },
+    { name: 'the first tick days after the start (the worker was down): still due', at: '2026-03-04T10:00:00-06:00', started: false, kinds: onlyTasks, expect: ['task raj T1', 'task maya T2'] },
+    { name: 'a done task is not emailed', at: '2026-03-02T10:00:00-06:00', edits: done('T1', '2026-03-02'), started: false, kinds: onlyTasks, expect: ['task maya T2'] },
+    { name: 'a first stage already complete: no opening, its completion emails the next stage', at: '2026-03-02T10:00:00-06:00', edits: [...done('T1', '2026-03-02'), ...done('T2', '2026-03-02')], started: false, kinds: onlyTasks, expect: ['task dana T3', 'task sam T4'] },
+    { name: 'the start day in quiet hours: nothing yet', at: '2026-03-02T07:30:00-06:00', started: false, kinds: onlyTasks, expect: [] },
+    { name: 'the start day before working hours: nothing yet', at: '2026-03-02T08:59:00-06:00', started: false, kinds: onlyTasks, expect: [] },
+    { name: 'the first tick after the start on a weekend: nothing, it waits', at: '2026-03-07T10:00:00-06:00', started: false, kinds: onlyTasks, expect: [] },
+    { name: '… and goes out on the next working day', at: '2026-03-09T09:00:00-05:00', started: false, kinds: onlyTasks, expect: ['task raj T1', 'task maya T2'] },
+    { name: 'the start already handled (its key settled): nothing again', at: '2026-03-02T10:00:00-06:00', state: [tickKeys.opening('kickoff')], started: false, kinds: onlyTasks, expect: [] },
+    { name: 'scope `changes` (after a reply): the start is not a reply\'s doing, it waits for the interval', at: '2026-03-02T10:00:00-06:00', started: false, scope: 'changes', kinds: onlyTasks, expect: [] },
+  ])('$name', (c) => {
+    expect(run(c).items.sort()).toEqual([...c.expect].sort());
+  });
+
+  it('plans one opening of the first stage, settled by its key, listed as task emails', () => {
+    const { tick } = run({ name: '', at: '2026-03-02T09:00:00-06:00', started: false, expect: [] });
+    expect(tick.openings).toEqual([{ stageId: 'kickoff', key: 'opening:kickoff', taskEmails: [{ task: 'T1', to: EMAIL.raj }, { task: 'T2', to: EMAIL.maya }] }]);
+    expect(tickItems(tick).filter((i) => i.kind === 'task')).toEqual([
+      { kind: 'task', to: EMAIL.raj, plan: TICK_PLAN_SLUG, task: 'T1', step: null, detail: 'stage kickoff opens' },
+      { kind: 'task', to: EMAIL.maya, plan: TICK_PLAN_SLUG, task: 'T2', step: null, detail: 'stage kickoff opens' },
+    ]);
   });
 });
 

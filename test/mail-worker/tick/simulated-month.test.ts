@@ -54,10 +54,10 @@ const MONTH: Moment[] = [
   { name: 'Sun Mar 1, before the start, not a working day', at: '2026-03-01T10:00:00-06:00', expect: [] },
   { name: 'Mon Mar 2 07:45, quiet hours', at: '2026-03-02T07:45:00-06:00', expect: [] },
   {
-    name: 'Mon Mar 2 09:00: the setup check-in invites, and the first weekly digests (T1 due in 2 days merged into Raj\'s)',
+    name: 'Mon Mar 2 09:00: the plan starts — the kickoff tasks to their owners, the setup check-in invites, and the first weekly digests (T1 due in 2 days merged into Raj\'s)',
     at: '2026-03-02T09:00:00-06:00',
     cli: true,
-    expect: ['checkin raj', 'checkin dana', 'digest maya', 'digest sam', 'digest raj T1', 'digest ines', 'digest dana'],
+    expect: ['checkin raj', 'checkin dana', 'task raj T1', 'task maya T2', 'digest maya', 'digest sam', 'digest raj T1', 'digest ines', 'digest dana'],
   },
   { name: 'Tue Mar 3 09:15: T2 comes within remind_before (Maya reminded)', at: '2026-03-03T09:15:00-06:00', expect: ['reminder maya T2'] },
   {
