@@ -23,7 +23,7 @@ const options = {
 
 export const command: CliCommand<typeof options> = {
   name: 'tick',
-  summary: 'send the reminders, digests, escalations and check-in invites due now (once)',
+  summary: 'send the reminders, digests, escalations, check-in invites and task emails due now (once)',
   usage: [
     '  npx twofold tick [--now <ISO time>] [--dry-run] [--json]',
     '',
