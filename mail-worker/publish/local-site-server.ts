@@ -9,6 +9,7 @@ import http from 'node:http';
 import path from 'node:path';
 import libmime from 'libmime';
 import { simpleParser } from 'mailparser';
+import { TwofoldError } from '../../site/core/errors/problem.ts';
 import { escapeHtml } from '../../site/core/render/html.ts';
 
 const TYPES: Record<string, string> = {
@@ -41,9 +42,12 @@ export async function startLocalSiteServer(options: { distDir: string; outboxDir
         res.end('internal error');
       });
   });
+  const port = options.port ?? 4321;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 4321, host, () => resolve());
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new TwofoldError('CLI_WEB_LISTEN_FAILED', `the local web server cannot listen on ${host}:${port}: ${err.code ?? err.message}`, { cause: err })),
+    );
+    server.listen(port, host, () => resolve());
   });
   const address = server.address() as { port: number };
   return {

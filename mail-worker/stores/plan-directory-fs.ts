@@ -4,6 +4,8 @@
  * plans a reply must not re-read every plan to find its own.
  */
 import { stat } from 'node:fs/promises';
+import { formatProblem } from '../../site/core/errors/format-problem.ts';
+import { TwofoldError, type Problem } from '../../site/core/errors/problem.ts';
 import { replyPlanRef, type ReplyTokenCandidate } from '../../site/core/reply/reply-token.ts';
 import { listPlanFiles, readPlanFile, type PlanFile, type StoredPlan } from '../../site/lib/plan-store-fs.ts';
 import type { ProjectPaths } from '../../site/lib/project-paths.ts';
@@ -16,6 +18,8 @@ interface Cached {
   file: PlanFile;
   stamp: string;
   plan?: StoredPlan;
+  /** Why the file did not load (it exists but has errors). */
+  problems?: Problem[];
 }
 
 export interface CachedPlanDirectory extends PlanDirectory {
@@ -59,7 +63,7 @@ export function openPlanDirectory(paths: ProjectPaths): CachedPlanDirectory {
     const hit = cache.get(slug);
     if (hit && hit.stamp === stamp && hit.file.file === file.file) return hit.plan;
     const read = await readPlanFile(file);
-    const entry: Cached = read.ok ? { file, stamp, plan: read.value } : { file, stamp };
+    const entry: Cached = read.ok ? { file, stamp, plan: read.value } : { file, stamp, problems: read.problems };
     cache.set(slug, entry);
     return entry.plan;
   }
@@ -69,9 +73,18 @@ export function openPlanDirectory(paths: ProjectPaths): CachedPlanDirectory {
     async lookup(planRef: string): Promise<ReplyTokenCandidate[]> {
       await list();
       const out: ReplyTokenCandidate[] = [];
+      const broken: string[] = [];
       for (const slug of refs.get(planRef) ?? []) {
         const plan = await get(slug);
         if (plan) out.push({ plan: slug, emails: plan.plan.people.map((p) => p.email), tasks: plan.plan.stages.flatMap((s) => s.tasks.map((t) => t.id)) });
+        else if (cache.get(slug)?.problems?.length) broken.push(slug);
+      }
+      if (out.length === 0 && broken.length > 0) {
+        // The token's plan exists but its file has errors (a hand edit in progress). Rejecting
+        // the reply would lose it: throw, so the source keeps it and tries again (IMAP retry,
+        // SMTP 451, exit 75 for an MTA pipe), and it applies once the plan is fixed.
+        const problem = cache.get(broken[0]!)!.problems![0]!;
+        throw new TwofoldError('MAIL_PLAN_INVALID', `plan ${broken[0]} has errors, so the reply waits until it is fixed: ${formatProblem(problem).split('\n')[0]}`, { hint: 'Run `npx twofold check` and fix the plan.' });
       }
       return out;
     },

@@ -22,14 +22,22 @@ export interface CliRun {
 /** A stack frame from a TypeScript source: the CLI must never print one for expected failures. */
 export const STACK_FRAME = /at .*\.ts:\d+/;
 
-export function runTwofold(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
+export interface RunOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Written to the command's stdin, which is then closed (`twofold mail ingest -`). */
+  input?: string | Buffer;
+}
+
+export function runTwofold(args: string[], options: RunOptions = {}): Promise<CliRun> {
   const env: NodeJS.ProcessEnv = { ...process.env, TWOFOLD_DEBUG: '', NO_COLOR: '1', ...options.env };
   delete env.TWOFOLD_CONTENT_DIR;
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [TWOFOLD_BIN, ...args], { cwd: options.cwd ?? REPO_ROOT, env, timeout: RUN_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+    const child = execFile(process.execPath, [TWOFOLD_BIN, ...args], { cwd: options.cwd ?? REPO_ROOT, env, timeout: RUN_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err && typeof err.code !== 'number') return reject(err);
       resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
     });
+    if (options.input !== undefined) child.stdin?.end(options.input);
   });
 }
 

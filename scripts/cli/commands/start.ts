@@ -7,7 +7,7 @@
 import { loadWorkerConfig } from '../../../mail-worker/config/worker-config.ts';
 import { sendTaskEmails } from '../../../mail-worker/mail/send-task-emails.ts';
 import { startLocalSiteServer } from '../../../mail-worker/publish/local-site-server.ts';
-import { startWorker } from '../../../mail-worker/worker.ts';
+import { startWorker, type RunningWorker } from '../../../mail-worker/worker.ts';
 import { generatePassword } from '../../../site/core/portal/portal-password.ts';
 import { portalUrl } from '../../../site/core/portal/portal-links.ts';
 import { personalLinkUrl } from '../../../site/core/portal/personal-link.ts';
@@ -51,53 +51,63 @@ Then try: npm run demo:reply -- <plan> <task> "blocked: waiting on IT"
       if (client) await store.ensureLink(plan.slug, client.email);
     }
 
-    const report = await buildPortals({ paths: ctx.paths, env: ctx.env, now: new Date(), hooks: progress });
+    // The web port first: when it is taken, say so before a 20-second build, not after.
     progress.phase('web server');
     const site = await startLocalSiteServer({ distDir: ctx.paths.distDir, outboxDir: ctx.paths.outboxDir, port });
-    progress.phase('worker');
-    const worker = await startWorker({ paths: ctx.paths, env: ctx.env, config, log: (e) => ctx.env.TWOFOLD_VERBOSE && ctx.stderr.write(`${JSON.stringify(e)}\n`) });
-    const { core } = worker;
+    let worker: RunningWorker | undefined;
+    try {
+      const report = await buildPortals({ paths: ctx.paths, env: ctx.env, now: new Date(), hooks: progress });
+      progress.phase('worker');
+      worker = await startWorker({ paths: ctx.paths, env: ctx.env, config, log: (e) => ctx.env.TWOFOLD_VERBOSE && ctx.stderr.write(`${JSON.stringify(e)}\n`) });
+      const { core } = worker;
 
-    if (!values['no-emails']) {
-      progress.phase('task emails', plans.length);
-      let done = 0;
-      for (const plan of plans) {
-        await sendTaskEmails({
-          paths: ctx.paths,
-          store,
-          identity: core.identity,
-          mailer: core.mailer,
-          now: new Date(),
-          slug: plan.slug,
-          beforeSend: async () => {
-            await withPlanLock(ctx.paths, plan.slug, () => core.publisher.reseal(plan.slug));
-          },
-        });
-        progress.tick(++done);
+      if (!values['no-emails']) {
+        progress.phase('task emails', plans.length);
+        let done = 0;
+        for (const plan of plans) {
+          await sendTaskEmails({
+            paths: ctx.paths,
+            store,
+            identity: core.identity,
+            mailer: core.mailer,
+            now: new Date(),
+            slug: plan.slug,
+            beforeSend: async () => {
+              await withPlanLock(ctx.paths, plan.slug, () => core.publisher.reseal(plan.slug));
+            },
+          });
+          progress.tick(++done);
+        }
       }
-    }
-    progress.done();
+      progress.done();
 
-    const lines = ['', `Twofold is running. Portals: ${report.sealed.length + report.reused.length} built into ${ctx.paths.distDir}`, ''];
-    for (const plan of plans) {
-      const secrets = await store.getPortal(plan.slug);
-      if (!secrets?.password) continue;
-      lines.push(`  ${plan.plan.client}`, `    portal    ${portalUrl(site.url, secrets.portalId)}`, `    password  ${secrets.password.secret}`);
-      const client = plan.plan.people.find((p) => p.side === 'client');
-      if (client) lines.push(`    ${client.name}'s personal link: ${await personalLinkUrl(store, plan.slug, client.email, site.url)}`);
-      lines.push('');
+      const lines = ['', `Twofold is running. Portals: ${report.sealed.length + report.reused.length} built into ${ctx.paths.distDir}`, ''];
+      for (const plan of plans) {
+        const secrets = await store.getPortal(plan.slug);
+        if (!secrets?.password) continue;
+        lines.push(`  ${plan.plan.client}`, `    portal    ${portalUrl(site.url, secrets.portalId)}`, `    password  ${secrets.password.secret}`);
+        const client = plan.plan.people.find((p) => p.side === 'client');
+        if (client) lines.push(`    ${client.name}'s personal link: ${await personalLinkUrl(store, plan.slug, client.email, site.url)}`);
+        lines.push('');
+      }
+      const example = plans.flatMap((p) => p.plan.stages.flatMap((s) => s.tasks.filter((t) => t.status !== 'done').map((t) => ({ slug: p.slug, task: t.id })))).at(0);
+      lines.push(
+        `  Outbox (every email Twofold sent): ${site.url}/outbox/`,
+        `  Replies are received on SMTP 127.0.0.1:${config.inbound_smtp.port}.`,
+        '',
+        'Try it: reply to a task as its owner, then reload the portal:',
+        `  npm run demo:reply -- ${example?.slug ?? '<plan>'} ${example?.task ?? '<task>'} "blocked: waiting on IT"`,
+        '',
+        'Press Ctrl-C to stop.',
+      );
+      print(ctx.stdout, lines.join('\n'));
+    } catch (err) {
+      // A failure after the web server started (a taken SMTP port, a failed build) must end the
+      // process with its message, not leave it hanging on the open server.
+      await worker?.stop().catch(() => undefined);
+      await site.close();
+      throw err;
     }
-    const example = plans.flatMap((p) => p.plan.stages.flatMap((s) => s.tasks.filter((t) => t.status !== 'done').map((t) => ({ slug: p.slug, task: t.id })))).at(0);
-    lines.push(
-      `  Outbox (every email Twofold sent): ${site.url}/outbox/`,
-      `  Replies are received on SMTP 127.0.0.1:${config.inbound_smtp.port}.`,
-      '',
-      'Try it: reply to a task as its owner, then reload the portal:',
-      `  npm run demo:reply -- ${example?.slug ?? '<plan>'} ${example?.task ?? '<task>'} "blocked: waiting on IT"`,
-      '',
-      'Press Ctrl-C to stop.',
-    );
-    print(ctx.stdout, lines.join('\n'));
     await new Promise<void>((resolve) => {
       process.once('SIGINT', () => resolve());
       process.once('SIGTERM', () => resolve());
