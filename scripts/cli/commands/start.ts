@@ -56,10 +56,11 @@ Then try: npm run demo:reply -- <plan> <task> "blocked: waiting on IT"
     const site = await startLocalSiteServer({ distDir: ctx.paths.distDir, outboxDir: ctx.paths.outboxDir, port });
     let worker: RunningWorker | undefined;
     try {
-      const report = await buildPortals({ paths: ctx.paths, env: ctx.env, now: new Date(), hooks: progress });
+      // The worker next: another worker on this folder, or a taken SMTP port, fails before the build.
       progress.phase('worker');
       worker = await startWorker({ paths: ctx.paths, env: ctx.env, config, log: (e) => ctx.env.TWOFOLD_VERBOSE && ctx.stderr.write(`${JSON.stringify(e)}\n`) });
       const { core } = worker;
+      const report = await buildPortals({ paths: ctx.paths, env: ctx.env, now: new Date(), hooks: progress });
 
       if (!values['no-emails']) {
         progress.phase('task emails', plans.length);
