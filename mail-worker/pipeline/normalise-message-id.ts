@@ -1,7 +1,8 @@
 /**
  * One form for Message-IDs, so that dedupe keys and thread references compare equal however a
  * client wrote them: `<local@domain>` with the angle brackets, surrounding white space and
- * comments gone and the domain lowercased (domains are case-insensitive, local parts are not).
+ * comments gone. The id itself is kept exactly as sent, domain case included: mail clients
+ * thread by comparing ids as strings, so an answer must repeat the id it answers byte for byte.
  * The ids Twofold generates (`stableMessageId`) are already in this form.
  */
 
@@ -36,7 +37,5 @@ export function normaliseReferences(values: readonly string[]): string[] {
 
 function canonical(id: string): string | undefined {
   if (!id || id.length > MAX_MESSAGE_ID_CHARS - 2 || CONTROL.test(id)) return undefined;
-  const at = id.lastIndexOf('@');
-  const normal = at < 0 ? id : `${id.slice(0, at)}@${id.slice(at + 1).toLowerCase()}`;
-  return `<${normal}>`;
+  return `<${id}>`;
 }
