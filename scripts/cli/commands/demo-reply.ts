@@ -22,7 +22,7 @@ Sends a real reply to the worker's embedded SMTP inbox (127.0.0.1:2525 unless co
 a mail client would: From the task's owner (or --from, a person of the plan), To the task's
 signed reply address, threaded under the task email, with the original quoted below the text.
 Needs \`npm start\` (or \`npx twofold worker\`) running. Example:
-  npm run demo:reply -- tamarind-vale T8 "blocked: waiting on IT"`,
+  npm run demo:reply -- tamarind-vale T9 "blocked: waiting on IT"`,
   options: { from: { type: 'string' } },
   async run({ values, positionals }, ctx) {
     const [slug, taskId, text] = positionals;
