@@ -231,8 +231,22 @@ function unpack(bytes: Uint8Array): { version: number; expiry: number; planRef: 
   return { version: bits(75n, 5n), expiry: bits(55n, 20n), planRef: bits(35n, 20n), taskRef: bits(20n, 15n), emailRef: bits(0n, 20n), mac: bytes.slice(10, 20) };
 }
 
+/** Imported HMAC keys by their bytes: importing costs more than the MAC itself. */
+const hmacKeys = new Map<string, Promise<CryptoKey>>();
+
+function hmacKey(key: Uint8Array): Promise<CryptoKey> {
+  const id = key.join(',');
+  let imported = hmacKeys.get(id);
+  if (!imported) {
+    imported = globalThis.crypto.subtle.importKey('raw', new Uint8Array(key), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+    if (hmacKeys.size > 64) hmacKeys.clear();
+    hmacKeys.set(id, imported);
+  }
+  return imported;
+}
+
 async function macOf(key: Uint8Array, version: number, expiry: number, plan: string, task: string, email: string): Promise<Uint8Array> {
-  const cryptoKey = await globalThis.crypto.subtle.importKey('raw', new Uint8Array(key), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const cryptoKey = await hmacKey(key);
   // JSON keeps the fields unambiguous whatever characters they hold.
   const message = encoder.encode(JSON.stringify([MAC_DOMAIN, version, expiry, plan, task, email]));
   return new Uint8Array(await globalThis.crypto.subtle.sign('HMAC', cryptoKey, message)).slice(0, MAC_BYTES);
