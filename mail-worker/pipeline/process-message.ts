@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { parseActivityLog } from '../../site/core/plan/activity.ts';
 import { applyCommands, type ApplyResult } from '../../site/core/plan/plan-edits.ts';
 import { editPlanSource } from '../../site/core/plan/plan-file.ts';
-import { validatePlanSource } from '../../site/core/plan/plan-validate.ts';
+import { validatePlanData } from '../../site/core/plan/plan-validate.ts';
 import { TwofoldError } from '../../site/core/errors/problem.ts';
 import { writeFileAtomic } from '../../site/lib/atomic-write-fs.ts';
 import { withPlanLock } from '../../site/lib/plan-lock-fs.ts';
@@ -25,10 +25,14 @@ import type { HandledOutcome, MessageMeta, SourceLog } from '../sources/message-
 import type { JournalRecord, MessageJournal, PendingApply } from '../stores/message-journal-fs.ts';
 import type { CachedPlanDirectory } from '../stores/plan-directory-fs.ts';
 import { evaluateParsed, parsedKey, type EvaluateDeps, type Evaluation } from './evaluate-message.ts';
+import type { FaultHook } from './fault-injection.ts';
 import { parseMessage } from './parse-message.ts';
 
+/** A plan as written: what the steps after applying need (no parse of the new text). */
+export type PlanOnDisk = Pick<StoredPlan, 'slug' | 'file' | 'label' | 'text' | 'plan'>;
+
 export interface AppliedReply {
-  plan: StoredPlan;
+  plan: PlanOnDisk;
   result: ApplyResult;
 }
 
@@ -37,7 +41,7 @@ export type Answerer = (evaluation: Evaluation, applied: AppliedReply | undefine
 
 export interface AfterApply {
   /** Called under the plan lock after a plan changed: invites, records, git, re-seal. */
-  (slug: string, plan: StoredPlan, evaluation: Evaluation): Promise<void>;
+  (slug: string, plan: PlanOnDisk, evaluation: Evaluation): Promise<void>;
 }
 
 export interface ProcessorDeps extends Omit<EvaluateDeps, 'now' | 'meta'> {
@@ -48,6 +52,8 @@ export interface ProcessorDeps extends Omit<EvaluateDeps, 'now' | 'meta'> {
   answer: Answerer;
   afterApply: AfterApply;
   log: SourceLog;
+  /** The fault-injection test hook (`TWOFOLD_FAULT`, fault-injection.ts); absent in production. */
+  fault?: FaultHook;
 }
 
 export class MessageBusyError extends Error {
@@ -151,24 +157,40 @@ export function createProcessor(deps: ProcessorDeps): Processor {
         ...(evaluation.message?.messageId ? { messageId: evaluation.message.messageId } : {}),
       });
       if (result.problems.length) return undefined;
-      let updated: StoredPlan = fresh;
+      let updated: PlanOnDisk = fresh;
       if (result.edits.length) {
         const edited = editPlanSource(fresh.text, result.edits, fresh.source);
-        const checked = validatePlanSource(edited.source, fresh.label);
+        const checked = validatePlanData(edited.data);
         if (!checked.ok) throw new TwofoldError('PLAN_EDIT_CONFLICT', `the change would leave ${fresh.label} invalid: ${checked.problems[0]?.message}`);
-        updated = { ...fresh, ...checked.value, text: edited.text };
+        updated = { slug: fresh.slug, file: fresh.file, label: fresh.label, text: edited.text, plan: checked.plan };
       }
       await deps.journal.update({ ...record, state: 'applying', plan: slug, apply: { slug, before: sha256(fresh.text), after: sha256(updated.text), afterText: updated.text, activity: result.activity, changes: result.changes } });
       await writePlanAndLog(fresh, updated.text, result.activity);
-      await deps.plans.put(updated);
+      // The directory parses the new text (with source ranges) when a later reply needs it.
+      if (updated !== fresh) deps.plans.invalidate(slug);
       await deps.afterApply(slug, updated, evaluation);
       return { plan: updated, result };
     });
   }
 
+  /**
+   * The plan, then its log. A write that fails (a full disk, a read-only mount) leaves the plan
+   * as it was (the write is atomic) and throws PLAN_WRITE_FAILED: the journal keeps the pending
+   * change and the message comes again, so a retry finishes it.
+   */
   async function writePlanAndLog(plan: StoredPlan, afterText: string, activity: ApplyResult['activity']): Promise<void> {
-    if (afterText !== plan.text) await writeFileAtomic(plan.file, afterText);
-    await appendActivity(deps.paths, plan.slug, activity);
+    try {
+      if (afterText !== plan.text) {
+        deps.fault?.('plan-write');
+        await writeFileAtomic(plan.file, afterText);
+        deps.fault?.('plan-written');
+      }
+      await appendActivity(deps.paths, plan.slug, activity);
+    } catch (err: any) {
+      const reason = err?.code ? `${err.code} (${String(err.message ?? err)})` : String(err?.message ?? err);
+      deps.log({ event: 'plan.write_failed', code: 'PLAN_WRITE_FAILED', plan: plan.slug, file: plan.label, reason });
+      throw new TwofoldError('PLAN_WRITE_FAILED', `${plan.label} could not be written: ${reason}; the change is kept in the journal and applied when the message is tried again`, { cause: err });
+    }
   }
 
   /**
