@@ -20,7 +20,13 @@ export interface BenchReply {
   raw: Buffer;
 }
 
-const PHASES = { latency: { task: 'T11', offset: 0 }, throughput: { task: 'T12', offset: 0 }, dovecot: { task: 'T13', offset: 500 }, backlog: { task: 'T14', offset: 0 } } as const;
+const PHASES = {
+  latency: { task: 'T11', offset: 0 },
+  throughput: { task: 'T12', offset: 0 },
+  'throughput-2': { task: 'T15', offset: 0 },
+  dovecot: { task: 'T13', offset: 500 },
+  backlog: { task: 'T14', offset: 0 },
+} as const;
 
 export async function replyMessages(paths: ProjectPaths, core: Pick<WorkerCore, 'store' | 'identity'>, count: number, phase: keyof typeof PHASES, onProgress?: (done: number) => void): Promise<BenchReply[]> {
   const slugs = (await readdir(paths.plansDir)).map((f) => f.replace(/\.mdx?$/, '')).sort();

@@ -14,6 +14,7 @@ import { execFile, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import nodemailer from 'nodemailer';
 import { loadWorkerConfig } from '../../mail-worker/config/worker-config.ts';
@@ -330,7 +331,47 @@ async function benchThroughput(paths: ProjectPaths, n: number): Promise<void> {
   await core.close();
   if (applied !== count) throw new Error(`throughput run applied ${applied} of ${count} replies`);
   const rate = count / seconds;
-  figures.push({ name: `replies applied per second (${count}, no re-seal)`, value: rate, unit: 'replies/s', target: `≥ ${TARGETS.throughputPerSec}/s`, met: rate >= TARGETS.throughputPerSec });
+  figures.push({ name: `replies applied per second, one worker process (${count}, no re-seal)`, value: rate, unit: 'replies/s', target: `≥ ${TARGETS.throughputPerSec}/s`, met: rate >= TARGETS.throughputPerSec });
+  await benchThroughputTwoWorkers(paths, count);
+}
+
+/**
+ * The same with two worker processes sharing the plans (each with its own local store, as two
+ * workers on one mailbox run): one per core. Plan locks keep them from writing a plan at once.
+ */
+async function benchThroughputTwoWorkers(paths: ProjectPaths, count: number): Promise<void> {
+  progress.phase('throughput: two worker processes', count);
+  const core = await createWorkerCore({ paths, env: {}, config: await loadWorkerConfig(paths, {}), reseal: false, fullBuilds: false, tickAfterReplies: false, log: () => {} });
+  const replies = await replyMessages(paths, core, count, 'throughput-2');
+  await core.close();
+  const dir = path.join(paths.root, 'throughput-replies');
+  await mkdir(dir, { recursive: true });
+  await Promise.all(replies.map((r, i) => writeFile(path.join(dir, `${String(i).padStart(5, '0')}.eml`), r.raw)));
+  const children = [0, 1].map((share) =>
+    spawn(process.execPath, ['--import', pathToFileURL(path.join(CODE_ROOT, 'node_modules/tsx/dist/loader.mjs')).href, path.join(CODE_ROOT, 'scripts/bench/throughput-child.ts')], {
+      cwd: paths.root,
+      env: { ...process.env, BENCH_REPLIES_DIR: dir, BENCH_SHARE: String(share), BENCH_SHARES: '2', TWOFOLD_HOME: path.join(paths.root, `.twofold-worker-${share}`), TWOFOLD_SECRETS_FILE: paths.secretsFile },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    }),
+  );
+  const lines = children.map((child) => {
+    let buffer = '';
+    const ready = new Promise<void>((resolve) => child.stdout!.on('data', (d) => ((buffer += d), buffer.includes('ready') && resolve())));
+    const result = new Promise<{ applied: number; handled: number; ms: number }>((resolve, reject) => {
+      child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(buffer.trim().split('\n').at(-1)!)) : reject(new Error(`throughput child exited ${code}`))));
+    });
+    return { ready, result };
+  });
+  await Promise.all(lines.map((l) => l.ready));
+  const t0 = performance.now();
+  for (const child of children) child.stdin!.end('go\n');
+  const results = await Promise.all(lines.map((l) => l.result));
+  const seconds = (performance.now() - t0) / 1000;
+  progress.tick(count, count);
+  const applied = results.reduce((n, r) => n + r.applied, 0);
+  if (applied !== count) throw new Error(`two workers applied ${applied} of ${count} replies`);
+  const rate = count / seconds;
+  figures.push({ name: `replies applied per second, two worker processes (${count})`, value: rate, unit: 'replies/s', target: `≥ ${TARGETS.throughputPerSec}/s`, met: rate >= TARGETS.throughputPerSec, note: 'two `twofold worker` processes on one mailbox, one per core' });
 }
 
 // ── Dovecot: latency and a backlog ───────────────────────────────────────────────────────────
