@@ -14,6 +14,7 @@ import type { MailIdentity } from './config/mail-identity.ts';
 import { identityOf, smtpOf, type WorkerConfig } from './config/worker-config.ts';
 import { createMailer, type Mailer } from './mailer/mailer.ts';
 import { createOutcomeReplies } from './pipeline/outcome-replies.ts';
+import { faultHookFrom } from './pipeline/fault-injection.ts';
 import { createProcessor, type Processor } from './pipeline/process-message.ts';
 import { createPublisher, type Publisher } from './publish/publisher.ts';
 import { createGitRecorder, type GitRecorder } from './stores/git-recorder.ts';
@@ -65,6 +66,8 @@ export async function createWorkerCore(options: CoreOptions): Promise<WorkerCore
   const plans = openPlanDirectory(paths);
   const journal = openMessageJournal(paths.journalDir, { now: clock });
   const git = config.git_commit ? await createGitRecorder(paths.contentDir) : undefined;
+  // The fault-injection test hook: undefined unless TWOFOLD_FAULT is set (tests only).
+  const fault = faultHookFrom(env);
   // The publisher is created below; the answers re-seal through it once it exists.
   let publisherRef: Publisher | undefined;
   const replies = createOutcomeReplies({ paths, store, identity, mailer, clock, log, reseal: (slug) => publisherRef!.reseal(slug), plan: (slug) => plans.get(slug) });
@@ -98,6 +101,7 @@ export async function createWorkerCore(options: CoreOptions): Promise<WorkerCore
     replyKey: async (version) => (await store.replyKey(version))?.key,
     ...(config.dmarc ? { dmarc: { authservId: config.dmarc.authserv_id, require: config.dmarc.require } } : {}),
     answer: replies.answer,
+    ...(fault ? { fault } : {}),
     async afterApply(slug, plan, evaluation) {
       // Under the plan lock: the record in git, then the portal. Check-in invites and stage
       // completion follow through the scheduler, which keeps quiet hours (only the reply's

@@ -13,6 +13,7 @@ import type { CheckinEvent } from '../../site/core/calendar/checkin-schedule.ts'
 import type { InviteAction } from '../../site/core/calendar/invite-plan.ts';
 import { escapeHtml } from '../../site/core/render/html.ts';
 import { formatDay, formatInstant } from '../../site/core/util/format.ts';
+import { headerSafe, MAX_SUBJECT_CHARS, recipient as headerRecipient } from '../mail/mail-context.ts';
 import type { OutgoingMessage } from '../mailer/compose-eml.ts';
 import { stableMessageId } from '../mailer/message-id.ts';
 
@@ -42,9 +43,10 @@ export function inviteMessage(action: InviteAction, ctx: InviteMailContext): Out
   const when = whenText(event, ctx.timezone);
   const lines = bodyLines(action, when);
   return {
-    from: { name: event.organizer.name ?? '', address: event.organizer.email },
-    to: recipient.name ? { name: recipient.name, address: recipient.email } : recipient.email,
-    subject: subject(action, when),
+    // Names and titles come from the plan: made header-safe like every other email's (no CR/LF).
+    from: headerRecipient(event.organizer.email, event.organizer.name),
+    to: headerRecipient(recipient.email, recipient.name),
+    subject: headerSafe(subject(action, when), MAX_SUBJECT_CHARS),
     date: ctx.now,
     messageId: stableMessageId(['invite', ctx.slug, action.stageId, action.revision, action.sequence, action.method, recipient.email], ctx.messageIdDomain),
     headers: { [GENERATED_HEADER]: 'yes' },

@@ -73,20 +73,40 @@ export function createMailer(options: MailerOptions): Mailer {
   let delay = backoff.initialMs;
   let flushing: Promise<{ delivered: number; pending: number }> | undefined;
 
+  /**
+   * Spooled files being handed to SMTP right now. A send() delivers its message at once while a
+   * retry flush may be walking the queue: the file must go to SMTP once, not once per path.
+   */
+  const inFlight = new Set<string>();
+
+  /** True when the file is delivered (or another delivery of it is under way); false to retry. */
   async function deliver(file: string): Promise<boolean> {
-    const meta = JSON.parse(await readFile(`${file}.json`, 'utf8')) as { from: string; to: string[]; messageId: string };
-    const raw = await readFile(file);
+    if (inFlight.has(file)) return true; // that delivery reschedules itself if it fails
+    inFlight.add(file);
     try {
-      await transport!.sendMail({ envelope: { from: meta.from, to: meta.to }, raw });
-    } catch (err: any) {
-      log({ event: 'mail.deferred', messageId: meta.messageId, error: String(err?.code ?? err?.message ?? err) });
-      return false;
+      let meta: { from: string; to: string[]; messageId: string };
+      let raw: Buffer;
+      try {
+        meta = JSON.parse(await readFile(`${file}.json`, 'utf8')) as typeof meta;
+        raw = await readFile(file);
+      } catch (err: any) {
+        if (err?.code === 'ENOENT') return true; // delivered and moved to sent/ since the queue was listed
+        throw err;
+      }
+      try {
+        await transport!.sendMail({ envelope: { from: meta.from, to: meta.to }, raw });
+      } catch (err: any) {
+        log({ event: 'mail.deferred', messageId: meta.messageId, error: String(err?.code ?? err?.message ?? err) });
+        return false;
+      }
+      await mkdir(sentDir, { recursive: true });
+      await rename(file, path.join(sentDir, path.basename(file)));
+      await rm(`${file}.json`, { force: true });
+      log({ event: 'mail.sent', messageId: meta.messageId, to: meta.to });
+      return true;
+    } finally {
+      inFlight.delete(file);
     }
-    await mkdir(sentDir, { recursive: true });
-    await rename(file, path.join(sentDir, path.basename(file)));
-    await rm(`${file}.json`, { force: true });
-    log({ event: 'mail.sent', messageId: meta.messageId, to: meta.to });
-    return true;
   }
 
   function scheduleRetry(): void {
@@ -99,24 +119,24 @@ export function createMailer(options: MailerOptions): Mailer {
     delay = Math.min(delay * 2, backoff.maxMs);
   }
 
+  /** Set when flush() is asked for while one runs: files queued since its listing need another pass. */
+  let again = false;
+
   function flush(): Promise<{ delivered: number; pending: number }> {
     if (!transport) return Promise.resolve({ delivered: 0, pending: 0 });
-    flushing ??= (async () => {
+    if (flushing) {
+      again = true;
+      return flushing;
+    }
+    flushing = (async () => {
       let delivered = 0;
       let pending = 0;
-      let names: string[] = [];
-      try {
-        names = (await readdir(queueDir)).filter((n) => n.endsWith('.eml')).sort();
-      } catch {
-        names = [];
-      }
-      for (const name of names) {
-        if (await deliver(path.join(queueDir, name))) delivered++;
-        else {
-          pending = names.length - delivered;
-          break; // the server is down: keep order, retry later
-        }
-      }
+      do {
+        again = false;
+        const pass = await flushPass();
+        delivered += pass.delivered;
+        pending = pass.pending;
+      } while (again && pending === 0);
       if (pending > 0) scheduleRetry();
       else delay = backoff.initialMs;
       return { delivered, pending };
@@ -124,6 +144,28 @@ export function createMailer(options: MailerOptions): Mailer {
       flushing = undefined;
     });
     return flushing;
+  }
+
+  /** One walk over the queue, oldest first, stopping at the first refusal (the server is down). */
+  async function flushPass(): Promise<{ delivered: number; pending: number }> {
+    let delivered = 0;
+    let names: string[] = [];
+    try {
+      names = (await readdir(queueDir)).filter((n) => n.endsWith('.eml')).sort();
+    } catch {
+      names = [];
+    }
+    for (const name of names) {
+      // A spool file that cannot be read is retried like a refused delivery, never thrown
+      // out of a timer (an unhandled rejection would end the worker).
+      const ok = await deliver(path.join(queueDir, name)).catch((err) => {
+        log({ event: 'mail.deferred', code: 'MAIL_SMTP_CONNECT_FAILED', file: name, error: String(err?.code ?? err?.message ?? err) });
+        return false;
+      });
+      if (!ok) return { delivered, pending: names.length - delivered }; // keep order, retry later
+      delivered++;
+    }
+    return { delivered, pending: 0 };
   }
 
   let known: Promise<Map<string, string>> | undefined;
@@ -165,7 +207,8 @@ export function createMailer(options: MailerOptions): Mailer {
       await mkdir(queueDir, { recursive: true });
       await writeFile(`${file}.json`, JSON.stringify({ from: envelopeSender(message), to: envelopeRecipients(message), messageId: message.messageId }));
       await writeFileAtomic(file, eml);
-      const delivered = flushing ? false : await deliver(file);
+      // While a flush walks the queue, it takes this file on another pass; else deliver it now.
+      const delivered = flushing ? (void flush(), false) : await deliver(file);
       if (!delivered) scheduleRetry();
       return { messageId: message.messageId, file: delivered ? path.join(sentDir, name) : file, delivered };
     },

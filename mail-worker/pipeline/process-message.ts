@@ -10,7 +10,6 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { parseActivityLog } from '../../site/core/plan/activity.ts';
 import { applyCommands, type ApplyResult } from '../../site/core/plan/plan-edits.ts';
 import { editPlanSource } from '../../site/core/plan/plan-file.ts';
 import { validatePlanData } from '../../site/core/plan/plan-validate.ts';
@@ -70,6 +69,8 @@ export interface Processor {
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+/** applyReply's answer when the plan's log shows the message was applied already (by another worker). */
+const ALREADY_APPLIED = Symbol('already applied');
 
 export function createProcessor(deps: ProcessorDeps): Processor {
   async function handle(raw: Buffer, meta: MessageMeta): Promise<HandledOutcome> {
@@ -97,11 +98,13 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     let applied: AppliedReply | undefined;
     if (evaluation.verdict === 'apply' && evaluation.calendar) await applyRsvp(evaluation);
     else if (evaluation.verdict === 'apply') {
-      applied = await applyReply(record, evaluation);
-      if (!applied) {
+      const outcome = await applyReply(record, evaluation);
+      if (outcome === ALREADY_APPLIED) return appliedElsewhere(record, evaluation, meta, raw);
+      if (!outcome) {
         // The plan changed under us so that the commands no longer apply: evaluate again.
         return run(record, parsed, meta, raw);
       }
+      applied = outcome;
     }
     const answers = await deps.answer(evaluation, applied);
     const done: JournalRecord = {
@@ -130,6 +133,25 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     return { disposition: evaluation.verdict === 'fail' ? 'failed' : 'processed', reason: evaluation.reason };
   }
 
+  /**
+   * Another copy of this message was applied by a worker with its own journal (two workers on
+   * one mailbox, each copy of a twice-delivered reply taken by a different one): the plan's
+   * activity log, which every worker shares, says so. Done with, answered by that worker.
+   */
+  async function appliedElsewhere(record: JournalRecord, evaluation: Evaluation, meta: MessageMeta, raw: Buffer): Promise<HandledOutcome> {
+    await deps.journal.finish({ ...record, verdict: 'apply', reason: 'duplicate', ...(evaluation.plan ? { plan: evaluation.plan } : {}), ...(evaluation.sender ? { sender: evaluation.sender } : {}), answers: [] }, raw);
+    deps.log({ event: 'message.duplicate', key: record.key, source: meta.source, plan: evaluation.plan, seenIn: 'activity log' });
+    return { disposition: 'processed', reason: 'duplicate' };
+  }
+
+  /** True when the plan's activity log (shared by every worker, unlike the journal) has an entry of this Message-ID. */
+  async function activityHolds(slug: string, messageId: string | undefined): Promise<boolean> {
+    if (!messageId) return false;
+    const text = await readFile(activityFile(deps.paths, slug), 'utf8').catch(() => '');
+    // formatActivityLine writes `"message":<JSON string>` last on each line: a substring test, no parse.
+    return text.includes(`"message":${JSON.stringify(messageId)}`);
+  }
+
   async function applyRsvp(evaluation: Evaluation): Promise<void> {
     const ics = evaluation.message?.calendar.find((c) => c.method === 'REPLY')?.text;
     if (!ics) return;
@@ -143,12 +165,13 @@ export function createProcessor(deps: ProcessorDeps): Processor {
   }
 
   /** Apply under the plan lock, against the plan as it is now. Undefined: re-evaluate. */
-  async function applyReply(record: JournalRecord, evaluation: Evaluation): Promise<AppliedReply | undefined> {
+  async function applyReply(record: JournalRecord, evaluation: Evaluation): Promise<AppliedReply | undefined | typeof ALREADY_APPLIED> {
     const slug = evaluation.plan!;
     return withPlanLock(deps.paths, slug, async () => {
       // The directory re-reads the file when it changed on disk; under the lock it is current.
       const fresh = await deps.plans.get(slug);
       if (!fresh) return undefined;
+      if (await activityHolds(slug, evaluation.message?.messageId)) return ALREADY_APPLIED;
       const result = applyCommands(fresh.plan, evaluation.commands, {
         actor: evaluation.actor!,
         ...(evaluation.task && evaluation.task !== 'digest' ? { defaultTask: evaluation.task } : {}),
@@ -202,9 +225,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
       deps.plans.invalidate(pending.slug);
       const current = await readPlan(deps.paths, pending.slug).catch(() => undefined);
       if (!current) return false;
-      const messageIds = new Set(pending.activity.map((a) => a.message).filter(Boolean));
-      const log = parseActivityLog(await readFile(activityFile(deps.paths, pending.slug), 'utf8').catch(() => ''));
-      const logged = messageIds.size > 0 && log.some((e) => e.message && messageIds.has(e.message));
+      const logged = await activityHolds(pending.slug, pending.activity.find((a) => a.message)?.message);
       const digest = sha256(current.text);
       if (digest === pending.after) {
         if (!logged) await appendActivity(deps.paths, pending.slug, pending.activity);

@@ -42,7 +42,8 @@ export function createPublisher(deps: PublisherDeps): Publisher {
   async function reseal(slug: string): Promise<ResealResult> {
     if (building) touchedDuringBuild.add(slug);
     const result = await resealPortal({ paths: deps.paths, store: deps.store, now: deps.clock() }, slug);
-    if (result.status === 'missing') queue.request(`portal of ${slug} not built yet`);
+    // "plan <slug>:" names the plan whose CSM hears of a failed build (outcome-replies.ts buildFailed).
+    if (result.status === 'missing') queue.request(`plan ${slug}: portal not built yet`);
     deps.log({ event: 'portal.reseal', plan: slug, status: result.status });
     return result;
   }

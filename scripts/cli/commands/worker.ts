@@ -26,7 +26,13 @@ Stop it with Ctrl-C; a message in hand finishes first.`,
       `${smtp ? `SMTP inbox on ${config.inbound_smtp.host}:${config.inbound_smtp.port}` : 'no SMTP inbox'}, ${config.imap ? `IMAP ${config.imap.user}@${config.imap.host}` : 'no IMAP'}, ` +
       `${config.smtp ? `sending via ${config.smtp.host}:${config.smtp.port}` : `outbox ${ctx.paths.outboxDir}`}`);
     await new Promise<void>((resolve) => {
-      const stop = () => resolve();
+      // The sources hold the event loop open; with none (only the scheduler, whose timers are
+      // unref'd) this timer does, else Node would end the process at once (exit code 13).
+      const keepAlive = setInterval(() => {}, 2 ** 30);
+      const stop = () => {
+        clearInterval(keepAlive);
+        resolve();
+      };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });

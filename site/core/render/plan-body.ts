@@ -6,6 +6,11 @@
  * components (Callout, Video, FileLink, Checklist) and a safe list of HTML elements are expanded
  * here from literal attributes; ESM (`import`/`export`) and `{expressions}` are refused with a
  * line number. That keeps a plan file from running code in the build or the mail worker.
+ *
+ * Markdown bodies get the same promise: raw HTML in a `.md` body is shown as the text it is
+ * (escaped, like every other piece of plan text), and a link or image whose URL has a scheme
+ * other than http(s) or mailto (`javascript:`, `data:`, `vbscript:`) is rendered as plain text,
+ * in `.md` and `.mdx` alike. The portal inserts this HTML into the page once it is decrypted.
  */
 import type { Root as HastRoot, Element, ElementContent, Properties } from 'hast';
 import type { Root as MdastRoot, RootContent, Parent } from 'mdast';
@@ -31,9 +36,37 @@ const CALLOUT_TYPES = new Set(['info', 'warning', 'success']);
 const SAFE_ELEMENTS = new Set(['div', 'span', 'p', 'br', 'hr', 'strong', 'em', 'b', 'i', 'u', 's', 'small', 'sup', 'sub', 'mark', 'abbr', 'kbd', 'code', 'pre', 'blockquote', 'ul', 'ol', 'li', 'dl', 'dt', 'dd', 'table', 'thead', 'tbody', 'tr', 'th', 'td', 'caption', 'details', 'summary', 'figure', 'figcaption', 'a', 'img', 'h2', 'h3', 'h4', 'h5', 'h6']);
 const SAFE_ATTRIBUTES = new Set(['class', 'className', 'id', 'title', 'href', 'src', 'alt', 'width', 'height', 'colspan', 'rowspan', 'scope', 'open', 'lang', 'dir']);
 
-const markdown = unified().use(remarkParse).use(remarkGfm).use(remarkRehype, { allowDangerousHtml: true }).use(rehypeStringify, { allowDangerousHtml: true }).freeze();
+/** A URL scheme a body's link or image may use; relative URLs (no scheme) are fine too. */
+const SAFE_SCHEME = /^(https?|mailto):/i;
+const ANY_SCHEME = /^[a-z][a-z0-9+.-]*:/i;
+
+function unsafeUrl(url: string): boolean {
+  // Browsers ignore control characters and spaces inside a scheme ("java\tscript:"): so does this test.
+  const compact = url.replace(/[\u0000-\u0020\u007f]+/g, '');
+  return ANY_SCHEME.test(compact) && !SAFE_SCHEME.test(compact);
+}
+
+/** Raw HTML becomes visible text; links and images with an unsafe URL become their text. */
+function remarkSafeBody() {
+  const clean = (parent: Parent): void => {
+    const out: RootContent[] = [];
+    for (const node of parent.children as RootContent[]) {
+      if (node.type === 'html') out.push({ type: 'text', value: node.value });
+      else if ((node.type === 'link' || node.type === 'definition') && unsafeUrl(node.url)) {
+        if (node.type === 'link') out.push(...(node.children as RootContent[]));
+        else out.push({ ...node, url: '#' });
+      } else if (node.type === 'image' && unsafeUrl(node.url)) out.push({ type: 'text', value: node.alt ?? '' });
+      else out.push(node);
+    }
+    parent.children = out as Parent['children'];
+    for (const node of out) if ('children' in node && Array.isArray(node.children)) clean(node as Parent);
+  };
+  return (tree: MdastRoot) => clean(tree);
+}
+
+const markdown = unified().use(remarkParse).use(remarkGfm).use(remarkSafeBody).use(remarkRehype, { allowDangerousHtml: true }).use(rehypeStringify, { allowDangerousHtml: true }).freeze();
 const mdxParser = unified().use(remarkParse).use(remarkMdx).use(remarkGfm).freeze();
-const toHtml = unified().use(remarkRehype, { allowDangerousHtml: true }).use(rehypeStringify, { allowDangerousHtml: true }).freeze();
+const toHtml = unified().use(remarkSafeBody).use(remarkRehype, { allowDangerousHtml: true }).use(rehypeStringify, { allowDangerousHtml: true }).freeze();
 
 /**
  * An MDX body with no JSX, expressions, ESM, autolinks or indented code parses exactly as

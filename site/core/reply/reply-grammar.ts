@@ -144,7 +144,8 @@ const LEADING_FILLER = /^(?:ok|okay|yes|yep|yup|sure|thanks|thank you|great|perf
 
 const QUOTE_CHARS = new Set(['"', "'", '\u201C', '\u201D', '\u2018', '\u2019', '\u201E', '\u00AB', '\u00BB', '`', '*', '_', '~']);
 const TRIM_END = new Set([' ', ',', '.', '!', ';', ':', '~', '-', '\u2013', '\u2014']);
-const CHECK_MARK = /[\u2705\u2714\u2611\u2713]/u;
+/** A check mark that leads or ends the line (`✅ uploaded it`, `T3 ✅`); one inside a sentence is text. */
+const CHECK_MARK = /^[\u2705\u2714\u2611\u2713]|[\u2705\u2714\u2611\u2713][\uFE0F\u200D\s]*$/u;
 const CHECK_MARKS = /[\u2705\u2714\u2611\u2713]/gu;
 const EMOJI = /[\p{Extended_Pictographic}\p{Regional_Indicator}\u{1F3FB}-\u{1F3FF}\uFE0E\uFE0F\u20E3\u200D]/gu;
 const BULLET = /^(?:[-*\u2022\u00B7\u25E6\u25AA\u2023\u2013\u2014+]+\s*|\d{1,2}[.)]\s+)/u;
