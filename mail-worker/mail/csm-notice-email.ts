@@ -80,7 +80,8 @@ export async function composeCsmNotice(ctx: MailContext, input: CsmNoticeInput):
     tag: `notice-${code.toLowerCase()}`,
     newLinks,
     message: {
-      messageId: messageIdFor(ctx.identity, ['csm-notice', slug, code, received?.key ?? input.detail, csm.email]),
+      // About a message: one notice per message. About anything else (a failed build): one per day, so a recurrence is told again.
+      messageId: messageIdFor(ctx.identity, ['csm-notice', slug, code, received?.key ?? `${input.detail}\u0000${ctx.now.toISOString().slice(0, 10)}`, csm.email]),
       date: ctx.now,
       from: fromFor(ctx.identity),
       to: recipient(csm.email, csm.name),

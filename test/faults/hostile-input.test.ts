@@ -157,7 +157,14 @@ describe('oversized messages are refused early at every source of a running work
 
 /** What a hostile CSM (or a compromised plan file) puts into every text field. */
 const INJECTION = '\r\nBcc: evil@attacker.example\r\nX-Injected: yes\r\nATTENDEE:mailto:evil@attacker.example';
-const YAML_INJECTION = JSON.stringify(INJECTION).slice(1, -1);
+/**
+ * `twofold check` refuses line breaks and control characters in plan text (see the test
+ * below), so a plan can only carry the Unicode line and paragraph separators and NEL: what a
+ * careless header writer might still turn into a line break.
+ */
+const PLAN_INJECTION = '\u2028Bcc: evil@attacker.example\u0085X-Injected: yes\u2029ATTENDEE:mailto:evil@attacker.example';
+/** The same in a YAML double-quoted string: \\L, \\N and \\P are YAML's escapes for those characters. */
+const YAML_INJECTION = '\\LBcc: evil@attacker.example\\NX-Injected: yes\\PATTENDEE:mailto:evil@attacker.example';
 const EVIL = 'evil@attacker.example';
 const HARBOR = 'harbor';
 
@@ -238,6 +245,14 @@ function withHeader(raw: Buffer, field: string, value: string): Buffer {
 }
 
 describe('header injection through names and subjects, in every kind of email Twofold sends', () => {
+  it('a plan whose names or titles hold a line break is refused by `twofold check`', async () => {
+    const p = await project();
+    await writeFile(path.join(p.paths.plansDir, `${HARBOR}.md`), TICK_PLAN_TEXT.replace(/name: Raj Patel/, `name: "Raj Patel${JSON.stringify(INJECTION).slice(1, -1)}"`));
+    const run = await runTwofold(['check', path.join(p.paths.plansDir, `${HARBOR}.md`)], { cwd: p.root });
+    expect(run.code).toBe(1);
+    expect(run.stdout + run.stderr).toContain('must be one line of text');
+  });
+
   it('a plan and replies full of CR/LF + Bcc: every kind goes out with one To, no added header, recipient or calendar attendee', async () => {
     const p = await project();
     const file = path.join(p.paths.plansDir, `${HARBOR}.md`);
@@ -252,7 +267,7 @@ describe('header injection through names and subjects, in every kind of email Tw
       await tick('2026-03-02T09:00:00-06:00');
       await tick('2026-03-03T09:15:00-06:00');
       // Kickoff completes (check-in invites, the next stage's tasks); T3 blocked with a hostile reason.
-      await edit([...done('T1', '2026-03-03'), ...done('T2', '2026-03-05'), ...blocked('T3', `waiting on IT${INJECTION}`, '2026-03-04')]);
+      await edit([...done('T1', '2026-03-03'), ...done('T2', '2026-03-05'), ...blocked('T3', `waiting on IT${PLAN_INJECTION}`, '2026-03-04')]);
       await tick('2026-03-05T15:00:00-06:00');
       // Fri Mar 6: the first escalation step.
       await tick('2026-03-06T10:00:00-06:00');

@@ -85,7 +85,14 @@ const span = (what: string) =>
 /** A reference to a person by id; whether the person exists is a cross-field rule below. */
 const personRef = () => documented(z.string(), 'person id');
 
-const line = (what: string) => z.string().trim().min(1, { message: `${what} must not be empty` }).max(MAX_LINE, { message: `${what} is longer than ${MAX_LINE} characters` });
+/** One line of text: names, titles and reasons end up in email headers and subjects. */
+const line = (what: string) =>
+  z
+    .string()
+    .trim()
+    .min(1, { message: `${what} must not be empty` })
+    .max(MAX_LINE, { message: `${what} is longer than ${MAX_LINE} characters` })
+    .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), { message: `${what} must be one line of text (no line breaks or control characters)` });
 const text = (what: string) => z.string().trim().min(1, { message: `${what} must not be empty` }).max(MAX_TEXT, { message: `${what} is longer than ${MAX_TEXT} characters` });
 
 export const personSchema = z
