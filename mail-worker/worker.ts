@@ -16,7 +16,9 @@ import { createMailer, type Mailer } from './mailer/mailer.ts';
 import { createOutcomeReplies } from './pipeline/outcome-replies.ts';
 import { faultHookFrom } from './pipeline/fault-injection.ts';
 import { createProcessor, type Processor } from './pipeline/process-message.ts';
+import { watchPlans } from './publish/plan-watcher.ts';
 import { createPublisher, type Publisher } from './publish/publisher.ts';
+import { withPlanLock } from '../site/lib/plan-lock-fs.ts';
 import { createGitRecorder, type GitRecorder } from './stores/git-recorder.ts';
 import { openMessageJournal } from './stores/message-journal-fs.ts';
 import { openPlanDirectory, type CachedPlanDirectory } from './stores/plan-directory-fs.ts';
@@ -52,7 +54,7 @@ export interface CoreOptions {
   fullBuilds?: boolean;
   /** Re-seal portals after a change (default true; the benchmark measures applying alone). */
   reseal?: boolean;
-  /** Let replies trigger the scheduler (check-ins, stage completion; default true). The benchmark measures applying alone. */
+  /** Let replies and plan edits trigger the scheduler (check-ins, stage completion; default true). The benchmark measures replies alone. */
   tickAfterReplies?: boolean;
 }
 
@@ -186,11 +188,22 @@ export async function startWorker(options: CoreOptions): Promise<RunningWorker> 
   });
   let smtp: SmtpSource | undefined;
   let imap: ImapSource | undefined;
+  let unwatch: (() => void) | undefined;
+  let refresh: NodeJS.Timeout | undefined;
   try {
     const recovered = await core.processor.recover();
     if (recovered) core.log({ event: 'recover.done', messages: recovered });
     await core.mailer.flush();
     core.tick.start({ everyMinutes: core.config.tick.every_minutes });
+    unwatch = watchPlans(
+      core.paths,
+      (slug) => {
+        void withPlanLock(core.paths, slug, () => core.publisher.reseal(slug)).catch((err) => core.log({ event: 'portal.reseal-failed', plan: slug, reason: String(err?.message ?? err) }));
+        if (options.tickAfterReplies !== false) core.tick.tickSoon(slug);
+      },
+      core.log,
+    );
+    refresh = dailyRefresh(core);
     const handler = core.processor.handle;
     const onRefused: RefusalReporter = (refused) => core.log({ event: 'message.refused', code: refused.code, source: refused.source, size: refused.size, from: refused.from });
     if (core.config.inbound_smtp.enabled) {
@@ -203,6 +216,8 @@ export async function startWorker(options: CoreOptions): Promise<RunningWorker> 
       imap.start();
     }
   } catch (err) {
+    unwatch?.();
+    clearInterval(refresh);
     await imap?.stop().catch(() => undefined);
     await smtp?.stop().catch(() => undefined);
     await core.close();
@@ -214,12 +229,33 @@ export async function startWorker(options: CoreOptions): Promise<RunningWorker> 
     ...(smtp ? { smtp } : {}),
     ...(imap ? { imap } : {}),
     async stop() {
+      unwatch?.();
+      clearInterval(refresh);
       await imap?.stop();
       await smtp?.stop();
       await core.close();
       await unlock();
     },
   };
+}
+
+/** How often the worker looks whether a new day began (checked hourly, acted on once a day). */
+const REFRESH_CHECK_MS = 60 * 60_000;
+
+/**
+ * Portals show health, ages and "as of" by the day: once a day a full build (incremental: only
+ * portals whose content changed are re-encrypted) brings every portal to the new day.
+ */
+function dailyRefresh(core: WorkerCore): NodeJS.Timeout {
+  let day = core.clock().toISOString().slice(0, 10);
+  const timer = setInterval(() => {
+    const today = core.clock().toISOString().slice(0, 10);
+    if (today === day) return;
+    day = today;
+    core.publisher.requestBuild(`daily refresh ${today}`);
+  }, REFRESH_CHECK_MS);
+  timer.unref?.();
+  return timer;
 }
 
 /** A stable id per local store, so a restarted worker resumes its own IMAP claims. */

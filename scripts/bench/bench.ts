@@ -282,7 +282,7 @@ async function benchLatencySmtp(paths: ProjectPaths, n: number): Promise<void> {
   const env = { TWOFOLD_INBOUND_SMTP_PORT: String(port), TWOFOLD_TICK_MINUTES: '0' };
   const resealed = new Map<string, number>();
   const config = await loadWorkerConfig(paths, env);
-  const worker = await startWorker({ paths, env, config, log: (e) => e.event === 'portal.reseal' && e.status === 'resealed' && resealed.set(String(e.plan), performance.now()) });
+  const worker = await startWorker({ paths, env, config, tickAfterReplies: false, log: (e) => e.event === 'portal.reseal' && e.status === 'resealed' && resealed.set(String(e.plan), performance.now()) });
   const replies = await replyMessages(paths, worker.core, Math.min(LATENCY_REPLIES, n), 'latency');
   const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true });
   const times: number[] = [];
@@ -397,6 +397,7 @@ async function benchDovecot(paths: ProjectPaths, n: number): Promise<void> {
       paths,
       env,
       config,
+      tickAfterReplies: false,
       log: (e) => {
         if (e.event === 'portal.reseal' && e.status === 'resealed') resealed.set(String(e.plan), performance.now());
         if (e.event === 'imap.handled') handled++;
@@ -427,7 +428,7 @@ async function benchDovecot(paths: ProjectPaths, n: number): Promise<void> {
     progress.phase('drain the backlog', backlog.length);
     handled = 0;
     const t0 = performance.now();
-    worker = await startWorker({ paths, env, config, log: (e) => e.event === 'imap.handled' && (handled++, progress.tick(handled, backlog.length)) });
+    worker = await startWorker({ paths, env, config, tickAfterReplies: false, log: (e) => e.event === 'imap.handled' && (handled++, progress.tick(handled, backlog.length)) });
     await waitFor(() => handled >= backlog.length, 600_000, 'the backlog to drain');
     const seconds = (performance.now() - t0) / 1000;
     await worker.stop();
