@@ -18,6 +18,7 @@ import { faultHookFrom } from './pipeline/fault-injection.ts';
 import { createProcessor, type Processor } from './pipeline/process-message.ts';
 import { watchPlans } from './publish/plan-watcher.ts';
 import { createPublisher, type Publisher } from './publish/publisher.ts';
+import { writeFileAtomic } from '../site/lib/atomic-write-fs.ts';
 import { withPlanLock } from '../site/lib/plan-lock-fs.ts';
 import { createGitRecorder, type GitRecorder } from './stores/git-recorder.ts';
 import { openMessageJournal } from './stores/message-journal-fs.ts';
@@ -208,7 +209,9 @@ export async function startWorker(options: CoreOptions): Promise<RunningWorker> 
     const onRefused: RefusalReporter = (refused) => core.log({ event: 'message.refused', code: refused.code, source: refused.source, size: refused.size, from: refused.from });
     if (core.config.inbound_smtp.enabled) {
       smtp = createSmtpSource({ handler, replyDomains: [core.identity.reply.domain], host: core.config.inbound_smtp.host, port: core.config.inbound_smtp.port, log: core.log, onRefused });
-      await smtp.start();
+      const listening = await smtp.start();
+      // Where the running worker takes replies, for `twofold demo-reply` (and people) to find.
+      await writeFileAtomic(inboundSmtpFile(core.paths), JSON.stringify({ ...listening, pid: process.pid }));
     }
     if (core.config.imap) {
       const i = core.config.imap;
@@ -237,6 +240,11 @@ export async function startWorker(options: CoreOptions): Promise<RunningWorker> 
       await unlock();
     },
   };
+}
+
+/** `.twofold/state/inbound-smtp.json`: the running worker's SMTP inbox address. */
+export function inboundSmtpFile(paths: ProjectPaths): string {
+  return path.join(paths.stateDir, 'inbound-smtp.json');
 }
 
 /** How often the worker looks whether a new day began (checked hourly, acted on once a day). */

@@ -157,7 +157,7 @@ export function createSmtpSource(options: SmtpSourceOptions): SmtpSource {
       const outcome = await options.handler(raw, { source: 'smtp', receivedAt, envelope });
       counters.accepted++;
       log({ event: 'smtp.handled', session: session.id, size, ...envelope, disposition: outcome.disposition, reason: outcome.reason, ms: Date.now() - started });
-      return `2.0.0 OK ${outcome.disposition}`;
+      return `2.0.0 OK ${outcome.disposition}${outcome.reason ? ` ${outcome.reason}` : ''}`;
     } catch (err) {
       counters.tempFailed++;
       log({ event: 'smtp.handler_failed', code: 'MAIL_HANDLER_FAILED', session: session.id, size, ...envelope, error: describeError(err) });

@@ -312,6 +312,14 @@ function digestsDue(plan: Plan, state: TickState, today: string): DigestDue[] {
   return out;
 }
 
+/**
+ * The keys a digest sent outside the tick settles (`twofold start`'s first digests): that
+ * person's email of the day and this week's digest, so the scheduler does not send another.
+ */
+export function digestSentKeys(plan: Plan, email: string, today: string): string[] {
+  return [tickKeys.digest(email, today), tickKeys.weekly(email, lastDigestDay(plan, today))];
+}
+
 /** The latest day on or before `today` that is the plan's digest day. */
 function lastDigestDay(plan: Plan, today: string): string {
   for (let back = 0; back < 7; back++) {

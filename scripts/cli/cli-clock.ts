@@ -15,7 +15,7 @@ export interface CliClock {
   date?: string;
 }
 
-export const NOW_OPTION_DOC = '--now <date|time>  fix the clock: YYYY-MM-DD (that day in every plan\'s zone) or an ISO time such as 2026-12-03T09:00:00-06:00 (default: the real time)';
+export const NOW_OPTION_DOC = '--now <date|time>  fix the clock: YYYY-MM-DD (that day in every plan\'s zone) or an ISO time such as 2026-12-03T09:00:00-06:00 (without an offset: UTC) (default: the real time)';
 
 export function clockFromOption(value: string | undefined, realNow: () => Date = () => new Date()): CliClock {
   if (value === undefined) return { instant: realNow() };

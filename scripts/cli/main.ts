@@ -24,13 +24,14 @@ export async function main(argv: string[], overrides: Partial<CliContext> = {}):
   // Two-word commands (`twofold mail send`) are registered under both words.
   const name = first && rest[0] && !rest[0].startsWith('-') && commandNames.includes(`${first} ${rest[0]}`) ? `${first} ${rest.shift()}` : first;
   try {
-    if (!name || name === 'help' || name === '--help' || name === '-h') return await help(rest[0], ctx);
+    if (!name || name === 'help' || name === '--help' || name === '-h') return await help(rest.filter((a) => !a.startsWith('-')).join(' ') || undefined, ctx);
     if (name === '--version' || name === '-v') {
       print(ctx.stdout, 'twofold 0.1.0');
       return 0;
     }
+    if (isGroup(name)) return await help(name, ctx);
     const command = await loadCommand(name);
-    if (!command) throw new TwofoldError('CLI_UNKNOWN_COMMAND', `unknown command "${name}"; commands: ${commandNames.join(', ')}`);
+    if (!command) throw unknownCommand(name);
     if (rest.includes('--help') || rest.includes('-h')) return await help(name, ctx);
     const args = parse(command, rest);
     return await command.run(args, ctx);
@@ -48,21 +49,47 @@ function parse(command: CliCommand, argv: string[]) {
   }
 }
 
+/** `mail` alone names the group of `mail …` commands. */
+function isGroup(name: string): boolean {
+  return !commandNames.includes(name) && commandNames.some((n) => n.startsWith(`${name} `));
+}
+
+function unknownCommand(name: string): TwofoldError {
+  const near = commandNames.map((n) => ({ n, d: editDistance(name, n) })).sort((a, b) => a.d - b.d)[0];
+  const guess = near && near.d <= Math.max(2, Math.floor(name.length / 3)) ? ` — did you mean "${near.n}"?` : '';
+  return new TwofoldError('CLI_UNKNOWN_COMMAND', `unknown command "${name}"${guess}`, { hint: `Commands: ${commandNames.join(', ')}. Run \`npx twofold help\` for what each does.` });
+}
+
 async function help(name: string | undefined, ctx: CliContext): Promise<number> {
-  if (name) {
+  if (name && !isGroup(name)) {
     const command = await loadCommand(name);
-    if (!command) throw new TwofoldError('CLI_UNKNOWN_COMMAND', `unknown command "${name}"; commands: ${commandNames.join(', ')}`);
+    if (!command) throw unknownCommand(name);
     print(ctx.stdout, `twofold ${command.name} — ${command.summary}\n\n${command.usage}`);
     return 0;
   }
-  const lines = ['twofold — mutual action plans from files, email and calendars', '', 'Commands:'];
-  for (const n of commandNames) {
+  const names = name ? commandNames.filter((n) => n.startsWith(`${name} `)) : commandNames;
+  const lines = name ? [`twofold ${name} — its commands:`] : ['twofold — mutual action plans from files, email and calendars', '', 'Commands:'];
+  for (const n of names) {
     const c = await loadCommand(n);
     if (c) lines.push(`  ${n.padEnd(20)} ${c.summary}`);
   }
   lines.push('', 'Run `npx twofold help <command>` for a command\'s options.');
   print(ctx.stdout, lines.join('\n'));
   return 0;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const next = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = next;
+    }
+  }
+  return row[b.length]!;
 }
 
 function report(err: unknown, ctx: CliContext): number {

@@ -11,9 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { formatProblem } from '../core/errors/format-problem.ts';
 import { TwofoldError, type Problem } from '../core/errors/problem.ts';
 import { leakNeedles } from '../core/portal/leak-needles.ts';
-import { bodyKindOf, renderPlanBody } from '../core/render/plan-body.ts';
 import { ASTRO_CACHE_ENV, ASTRO_OUT_ENV, BUILD_NOW_ENV, BUILD_PROGRESS_ENV, parseBuildEvent, type BuildEvent } from './build-context.ts';
 import { scanForLeaks, type Leak } from './leak-scan-fs.ts';
+import { planBodyProblems } from './plan-body-problems.ts';
 import { readAllPlans, type StoredPlan } from './plan-store-fs.ts';
 import type { ProjectPaths } from './project-paths.ts';
 import { openSecretStore } from './secret-store-fs.ts';
@@ -60,7 +60,7 @@ export async function buildPortals(options: BuildOptions): Promise<BuildReport> 
     if (!r.ok) problems.push(...r.problems);
     else plans.push(r.value);
   }
-  for (const plan of plans) problems.push(...(await bodyProblems(plan)));
+  for (const plan of plans) problems.push(...(await planBodyProblems(plan)));
   if (problems.length) {
     throw new TwofoldError('BUILD_PLANS_INVALID', `${problems.filter((p) => p.severity === 'error').length} error(s) in plans; nothing was built and dist/ was left as it was`, { problems });
   }
@@ -105,14 +105,6 @@ export async function buildPortals(options: BuildOptions): Promise<BuildReport> 
   hooks.phase?.('swap into dist');
   await swapInto(staging, paths.distDir);
   return { plans: plans.length, sealed, reused, skipped, leakScan: { files: scan.files, bytes: scan.bytes, needles: scan.needles }, distDir: paths.distDir };
-}
-
-async function bodyProblems(plan: StoredPlan): Promise<Problem[]> {
-  const rendered = await renderPlanBody(plan.source.body, bodyKindOf(plan.file));
-  if (!rendered.problems.length) return [];
-  const offset = plan.text.length - plan.source.body.length;
-  const bodyFirstLine = plan.text.slice(0, offset).split('\n').length;
-  return rendered.problems.map((p) => ({ ...p, file: plan.label, ...(p.line ? { line: p.line + bodyFirstLine - 1 } : {}) }));
 }
 
 function formatLeaks(leaks: Leak[]): string {

@@ -24,7 +24,7 @@
  * keys) to visible content, for the benchmark.
  */
 import type { PortalPayload } from '../core/render/portal-payload.ts';
-import { daysSince, localIsoDate } from '../core/portal/portal-age.ts';
+import { daysSince, isoDateInZone } from '../core/portal/portal-age.ts';
 import { openEnvelope, parseEnvelope, unwrapWithSecret, type Envelope } from '../core/portal/portal-crypto.ts';
 import { isPortalId, parseUnlockFragment, UNLOCK_FRAGMENT_PREFIX, type UnlockLink } from '../core/portal/portal-links.ts';
 import { canonicalPassword } from '../core/portal/portal-password.ts';
@@ -239,9 +239,9 @@ function highlight(personId: string): void {
 }
 
 function refreshAges(root: HTMLElement): void {
-  const today = localIsoDate(new Date());
+  const now = new Date();
   for (const el of root.querySelectorAll<HTMLElement>('time[data-age-since]')) {
-    const days = daysSince(el.dataset.ageSince ?? '', today);
+    const days = daysSince(el.dataset.ageSince ?? '', isoDateInZone(now, el.dataset.ageZone));
     if (days !== undefined) el.textContent = formatAge(days);
   }
 }

@@ -101,7 +101,7 @@ describe('twofold mail explain --json', () => {
     const run = await twofold(['mail', 'explain', 'no-such-reply.eml', '--json']);
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toMatch(/^error: cannot read no-such-reply\.eml: ENOENT \[MAIL_INGEST_UNREADABLE\]/);
+    expect(run.stderr).toMatch(/^error: no-such-reply\.eml: no such file \[MAIL_INGEST_UNREADABLE\]/);
     expect(run.stderr).not.toMatch(STACK_FRAME);
   });
 });

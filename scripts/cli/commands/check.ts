@@ -9,6 +9,7 @@ import { formatProblem, problemToJson } from '../../../site/core/errors/format-p
 import { problem, type Problem } from '../../../site/core/errors/problem.ts';
 import { plural } from '../../../site/core/util/format.ts';
 import type { ProjectPaths } from '../../../site/lib/project-paths.ts';
+import { planBodyProblems } from '../../../site/lib/plan-body-problems.ts';
 import { listPlanFiles, PLAN_EXTENSIONS, planFileFor, readPlanFile, type PlanFile } from '../../../site/lib/plan-store-fs.ts';
 import { print, type CliCommand } from '../cli-command.ts';
 
@@ -38,7 +39,7 @@ export const command: CliCommand = {
     const checked: CheckedPlan[] = [...missing];
     for (const file of files) {
       const result = await readPlanFile(file);
-      checked.push({ file: file.label, slug: file.slug, problems: result.ok ? result.value.warnings : result.problems });
+      checked.push({ file: file.label, slug: file.slug, problems: result.ok ? [...(await planBodyProblems(result.value)), ...result.value.warnings] : result.problems });
     }
     const count = (severity: Problem['severity']) => checked.reduce((n, c) => n + c.problems.filter((p) => p.severity === severity).length, 0);
     const summary = { plans: checked.length, errors: count('error'), warnings: count('warning') };

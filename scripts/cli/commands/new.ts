@@ -28,7 +28,7 @@ export const command: CliCommand = {
   name: 'new',
   summary: 'create a plan from a template (never overwrites one)',
   usage: [
-    'npx twofold new <slug> --client "Name" --start YYYY-MM-DD [--template <name>] [--vendor "Name"] [--timezone <IANA zone>]',
+    'npx twofold new <slug> --client "Name" --start YYYY-MM-DD [--template <name>] [--vendor "Name"] [--timezone <IANA zone>] [--now <date>]',
     '',
     '  <slug>               file name of the plan: lowercase letters, digits and dashes (content/plans/<slug>.md)',
     '  --client "Name"      client company name (required)',

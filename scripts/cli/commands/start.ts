@@ -6,7 +6,12 @@
  */
 import { loadWorkerConfig } from '../../../mail-worker/config/worker-config.ts';
 import { sendTaskEmails } from '../../../mail-worker/mail/send-task-emails.ts';
+import { digestSentKeys } from '../../../mail-worker/tick/plan-tick.ts';
+import { readTickState, writeTickState } from '../../../mail-worker/tick/tick-state-fs.ts';
+import { settle } from '../../../mail-worker/tick/tick-state.ts';
+import { dateInZone } from '../../../site/core/util/dates.ts';
 import { startLocalSiteServer } from '../../../mail-worker/publish/local-site-server.ts';
+import type { SourceEvent } from '../../../mail-worker/sources/message-handler.ts';
 import { startWorker, type RunningWorker } from '../../../mail-worker/worker.ts';
 import { generatePassword } from '../../../site/core/portal/portal-password.ts';
 import { portalUrl } from '../../../site/core/portal/portal-links.ts';
@@ -17,6 +22,19 @@ import { readAllPlans } from '../../../site/lib/plan-store-fs.ts';
 import { openSecretStore } from '../../../site/lib/secret-store-fs.ts';
 import { print, type CliCommand } from '../cli-command.ts';
 import { createProgress } from '../progress.ts';
+
+/** What the worker did, one readable line per reply and per failure (TWOFOLD_VERBOSE=1: every JSON event). */
+function narrate(e: SourceEvent, out: NodeJS.WritableStream): void {
+  const at = new Date().toTimeString().slice(0, 8);
+  if (e.event === 'message.processed') {
+    const what = e.verdict === 'apply' ? `applied${Array.isArray(e.changes) && e.changes.length ? `: ${e.changes.join('; ')}` : ''}` : `${e.verdict} (${e.code})`;
+    out.write(`[${at}] reply from ${e.sender ?? 'unknown sender'}${e.plan ? ` about ${e.plan}${e.task ? ` ${e.task}` : ''}` : ''}: ${what}\n`);
+  } else if (e.event === 'portal.reseal' && e.status === 'resealed') {
+    out.write(`[${at}] portal of ${e.plan} re-sealed\n`);
+  } else if (typeof e.code === 'string' && /FAILED|ERROR|INVALID/.test(e.code)) {
+    out.write(`[${at}] ${e.event}: ${e.code}${e.reason ? ` — ${e.reason}` : ''}\n`);
+  }
+}
 
 export const command: CliCommand = {
   name: 'start',
@@ -43,9 +61,14 @@ Then try: npm run demo:reply -- <plan> <task> "blocked: waiting on IT"
 
     progress.phase('passwords');
     const plans = (await readAllPlans(ctx.paths)).filter((r) => r.ok).map((r) => (r as Extract<typeof r, { ok: true }>).value);
+    // A password is shown once: when this run made it. Later runs print the personal link instead.
+    const generated = new Set<string>();
     for (const plan of plans) {
       const secrets = await store.getPortal(plan.slug);
-      if (!secrets?.password) await store.setPassword(plan.slug, generatePassword());
+      if (!secrets?.password) {
+        await store.setPassword(plan.slug, generatePassword());
+        generated.add(plan.slug);
+      }
       // The personal link printed below must exist before the build seals the portal.
       const client = plan.plan.people.find((p) => p.side === 'client');
       if (client) await store.ensureLink(plan.slug, client.email);
@@ -58,15 +81,16 @@ Then try: npm run demo:reply -- <plan> <task> "blocked: waiting on IT"
     try {
       // The worker next: another worker on this folder, or a taken SMTP port, fails before the build.
       progress.phase('worker');
-      worker = await startWorker({ paths: ctx.paths, env: ctx.env, config, log: (e) => ctx.env.TWOFOLD_VERBOSE && ctx.stderr.write(`${JSON.stringify(e)}\n`) });
+      worker = await startWorker({ paths: ctx.paths, env: ctx.env, config, log: (e) => (ctx.env.TWOFOLD_VERBOSE ? ctx.stderr.write(`${JSON.stringify(e)}\n`) : narrate(e, ctx.stdout)) });
       const { core } = worker;
       const report = await buildPortals({ paths: ctx.paths, env: ctx.env, now: new Date(), hooks: progress });
 
       if (!values['no-emails']) {
-        progress.phase('task emails', plans.length);
+        progress.phase('digests of open tasks', plans.length);
         let done = 0;
         for (const plan of plans) {
-          await sendTaskEmails({
+          const now = new Date();
+          const { sent } = await sendTaskEmails({
             paths: ctx.paths,
             store,
             identity: core.identity,
@@ -77,6 +101,10 @@ Then try: npm run demo:reply -- <plan> <task> "blocked: waiting on IT"
               await withPlanLock(ctx.paths, plan.slug, () => core.publisher.reseal(plan.slug));
             },
           });
+          // The scheduler counts these as this week's digests (no second one on the digest day).
+          const today = dateInZone(now, plan.plan.timezone);
+          const keys = sent.filter((m) => m.kind === 'digest').flatMap((m) => digestSentKeys(plan.plan, m.to, today));
+          if (keys.length) await writeTickState(ctx.paths, plan.slug, settle(await readTickState(ctx.paths, plan.slug), keys, now), now);
           progress.tick(++done);
         }
       }
@@ -86,7 +114,11 @@ Then try: npm run demo:reply -- <plan> <task> "blocked: waiting on IT"
       for (const plan of plans) {
         const secrets = await store.getPortal(plan.slug);
         if (!secrets?.password) continue;
-        lines.push(`  ${plan.plan.client}`, `    portal    ${portalUrl(site.url, secrets.portalId)}`, `    password  ${secrets.password.secret}`);
+        lines.push(
+          `  ${plan.plan.client}`,
+          `    portal    ${portalUrl(site.url, secrets.portalId)}`,
+          generated.has(plan.slug) ? `    password  ${secrets.password.secret}   (shown once; keep it)` : `    password  set earlier (\`npx twofold password ${plan.slug} --rotate\` makes a new one)`,
+        );
         const client = plan.plan.people.find((p) => p.side === 'client');
         if (client) lines.push(`    ${client.name}'s personal link: ${await personalLinkUrl(store, plan.slug, client.email, site.url)}`);
         lines.push('');

@@ -25,7 +25,7 @@ export const command: CliCommand<typeof options> = {
   name: 'tick',
   summary: 'send the reminders, digests, escalations, check-in invites and task emails due now (once)',
   usage: [
-    '  npx twofold tick [--now <ISO time>] [--dry-run] [--json]',
+    '  npx twofold tick [--now <date|time>] [--dry-run] [--json]',
     '',
     `  ${NOW_OPTION_DOC}`,
     '                     (a date alone: each plan ticks at the first moment of its sending window that day)',

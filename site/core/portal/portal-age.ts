@@ -1,7 +1,8 @@
 /**
  * Ages shown in a portal ("blocked for 12 days"). A sealed page is opened days after it was
- * built, so the unlock script refreshes every `<time data-age-since="YYYY-MM-DD">` against the
- * reader's today, and words it with the renderer's `formatAge` (site/core/util/format.ts).
+ * built, so the unlock script refreshes every `<time data-age-since="YYYY-MM-DD">` against today
+ * in the plan's time zone (`data-age-zone`, the zone every age in the plan is counted in, so the
+ * card agrees with the health line), and words it with the renderer's `formatAge`.
  *
  * Plain Date.UTC arithmetic rather than site/core/util/dates.ts: this runs in the browser bundle,
  * which must not carry Luxon. Both count whole calendar days between two YYYY-MM-DD dates.
@@ -15,6 +16,19 @@ export function daysSince(since: string, today: string): number | undefined {
   const a = utcDay(since);
   const b = utcDay(today);
   return a === undefined || b === undefined ? undefined : Math.round((b - a) / DAY_MS);
+}
+
+/** Today in an IANA zone, YYYY-MM-DD (Intl, no Luxon); the reader's local date when the zone is unknown. */
+export function isoDateInZone(now: Date, zone: string | undefined): string {
+  if (zone) {
+    try {
+      // en-CA formats dates as YYYY-MM-DD.
+      return new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+    } catch {
+      // an unknown zone: fall back to the reader's date
+    }
+  }
+  return localIsoDate(now);
 }
 
 /** The reader's local calendar date, YYYY-MM-DD. */

@@ -98,7 +98,7 @@ function taskItem(t: TaskView, extra?: Html | string): Html {
   const overdue = t.overdueDays > 0 ? html` · <strong class="overdue">${formatAge(t.overdueDays)} overdue</strong>` : '';
   return html`<li class="task status-${t.task.status}" data-owner="${t.owner.id}" data-task="${t.task.id}">
   <span class="task-id">${t.task.id}</span> <span class="task-title">${t.task.title}</span>
-  <span class="task-meta">${t.owner.name} · due ${formatShortDay(t.due)}${overdue}${t.task.status === 'in_progress' ? ' · in progress' : ''}</span>${extra ?? ''}
+  <span class="task-meta">${t.owner.name} · due ${formatShortDay(t.due)}${overdue}${t.task.status === 'in_progress' ? ' · in progress' : t.task.status === 'blocked' ? ' · blocked' : ''}</span>${extra ?? ''}
   ${t.task.link ? html`<a class="task-link" href="${t.task.link}" rel="noopener noreferrer">Open the link for ${t.task.id}</a>` : ''}
 </li>`;
 }
@@ -136,7 +136,7 @@ function blockers(plan: Plan, records: PlanRecords, tasks: TaskView[], today: st
     return html`<li class="blocker" data-owner="${t.owner.id}" data-task="${t.task.id}">
     <p><span class="task-id">${t.task.id}</span> <strong>${t.task.title}</strong></p>
     <p class="blocker-reason">Waiting on: ${t.task.blocked?.reason ?? 'no reason given'}</p>
-    <p class="blocker-meta">Owner ${t.owner.name} · ${since ? html`blocked since ${formatShortDay(since)} (<time datetime="${since}" data-age-since="${since}">${formatAge(t.blockedDays ?? 0)}</time>)` : 'blocked (date unknown)'}</p>
+    <p class="blocker-meta">Owner ${t.owner.name} · ${since ? html`blocked since ${formatShortDay(since)} (<time datetime="${since}" data-age-since="${since}" data-age-zone="${plan.timezone}">${formatAge(t.blockedDays ?? 0)}</time>)` : 'blocked (date unknown)'}</p>
     <p class="escalation-step step-${step + 1}">${stepText}</p>
   </li>`;
   })}</ul>

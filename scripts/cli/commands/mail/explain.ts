@@ -1,10 +1,9 @@
 /** `twofold mail explain <file.eml> [--json]` — the whole reply pipeline as a dry run on one message. */
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { TwofoldError } from '../../../../site/core/errors/problem.ts';
 import { openSecretStore } from '../../../../site/lib/secret-store-fs.ts';
 import { identityOf, loadWorkerConfig } from '../../../../mail-worker/config/worker-config.ts';
 import { evaluateMessage, type Evaluation } from '../../../../mail-worker/pipeline/evaluate-message.ts';
+import { ingestFile } from '../../../../mail-worker/sources/file-source.ts';
 import { openPlanDirectory } from '../../../../mail-worker/stores/plan-directory-fs.ts';
 import { clockFromOption, NOW_OPTION_DOC } from '../../cli-clock.ts';
 import { print, type CliCommand } from '../../cli-command.ts';
@@ -12,7 +11,7 @@ import { print, type CliCommand } from '../../cli-command.ts';
 export const command: CliCommand = {
   name: 'mail explain',
   summary: 'show what the worker would do with one email, changing nothing',
-  usage: `npx twofold mail explain <file.eml> [--json] [--now <date|time>]
+  usage: `npx twofold mail explain <file.eml|-> [--json] [--now <date|time>]
 
 Runs parse, classify, authenticate, extract, command parsing and the plan check on one message
 and prints the verdict (apply, ignore or reject), its reason code, the plan, task and sender, the
@@ -23,13 +22,13 @@ new text it found and the commands. Writes nothing and sends nothing.
   options: { json: { type: 'boolean' }, now: { type: 'string' } },
   async run({ values, positionals }, ctx) {
     const file = positionals[0];
-    if (!file || positionals.length > 1) throw new TwofoldError('CLI_USAGE', 'mail explain needs exactly one .eml file');
-    let raw: Buffer;
-    try {
-      raw = await readFile(path.resolve(ctx.cwd, file));
-    } catch (err: any) {
-      throw new TwofoldError('MAIL_INGEST_UNREADABLE', `cannot read ${file}: ${err?.code ?? err}`);
-    }
+    if (!file || positionals.length > 1) throw new TwofoldError('CLI_USAGE', 'mail explain needs exactly one .eml file (or - for standard input)');
+    // Read as `mail ingest` reads (size cap, `-` for stdin), but only to look at the message.
+    let raw: Buffer = Buffer.alloc(0);
+    await ingestFile(file, async (bytes) => {
+      raw = bytes;
+      return { disposition: 'processed' };
+    });
     const config = await loadWorkerConfig(ctx.paths, ctx.env);
     const store = openSecretStore(ctx.paths, ctx.env);
     const evaluation = await evaluateMessage(raw, {
