@@ -11,7 +11,8 @@ export default defineConfig({
   publicDir: './site/public',
   // Portals live at unguessable paths; there is no sitemap, RSS or search index to list them.
   trailingSlash: 'always',
-  build: { format: 'directory', inlineStylesheets: 'never', assets: '_astro' },
+  // Pages wait on small file reads while sealing: a few at a time keeps both cores busy.
+  build: { format: 'directory', inlineStylesheets: 'never', assets: '_astro', concurrency: 4 },
   // Plans never reference images; the passthrough service means sharp (and its install script) is not needed.
   image: { service: passthroughImageService() },
   integrations: [mdx()],

@@ -9,7 +9,12 @@ import path from 'node:path';
 /** Directories already made by this process (mkdir on every write is a measurable cost). */
 const madeDirs = new Set<string>();
 
-export async function writeFileAtomic(file: string, data: string | Uint8Array, options: { mode?: number } = {}): Promise<void> {
+/**
+ * `durable: false` skips the fsyncs, for caches that are rebuilt when lost: the rename still
+ * makes the replacement atomic, it just may not survive a power cut.
+ */
+export async function writeFileAtomic(file: string, data: string | Uint8Array, options: { mode?: number; durable?: boolean } = {}): Promise<void> {
+  const durable = options.durable ?? true;
   const dir = path.dirname(file);
   if (!madeDirs.has(dir)) {
     await mkdir(dir, { recursive: true });
@@ -24,7 +29,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
   });
   try {
     await handle.writeFile(data);
-    await handle.sync();
+    if (durable) await handle.sync();
   } catch (err) {
     await handle.close();
     await rm(tmp, { force: true });
@@ -37,7 +42,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
     await rm(tmp, { force: true });
     throw err;
   }
-  await syncDir(dir);
+  if (durable) await syncDir(dir);
 }
 
 async function syncDir(dir: string): Promise<void> {

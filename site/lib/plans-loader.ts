@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Loader } from 'astro/loaders';
 import { formatProblem } from '../core/errors/format-problem.ts';
+import { parsePlanSource } from '../core/plan/plan-file.ts';
 import { loadPlanText } from '../core/plan/plan-validate.ts';
 import { bodyKindOf, renderPlanBody } from '../core/render/plan-body.ts';
 import { listPlanFiles } from './plan-store-fs.ts';
@@ -27,21 +28,25 @@ export function plansLoader(): Loader {
           const text = await readFile(file.file, 'utf8');
           const digest = generateDigest(text);
           if (store.get(file.slug)?.digest === digest) continue;
-          const loaded = loadPlanText(text, file.label);
-          if (!loaded.ok) {
-            problems.push(...loaded.problems.map(formatProblem));
+          // Parse here, validate once through the collection (the same schema); the full report
+          // with lines and hints is only needed when something is wrong.
+          const parsed = parsePlanSource(text);
+          let data: Record<string, unknown> | undefined;
+          if (parsed.ok) data = await parseData({ id: file.slug, data: parsed.source.data as Record<string, unknown>, filePath: file.file }).catch(() => undefined);
+          if (!parsed.ok || !data) {
+            const loaded = loadPlanText(text, file.label);
+            problems.push(...(loaded.ok ? [`${file.label}: invalid`] : loaded.problems.map(formatProblem)));
             store.delete(file.slug);
             continue;
           }
-          const body = await renderPlanBody(loaded.value.source.body, bodyKindOf(file.file));
+          const body = await renderPlanBody(parsed.source.body, bodyKindOf(file.file));
           if (body.problems.length) {
-            const offset = text.slice(0, text.length - loaded.value.source.body.length).split('\n').length - 1;
+            const offset = text.slice(0, text.length - parsed.source.body.length).split('\n').length - 1;
             problems.push(...body.problems.map((p) => formatProblem({ ...p, file: file.label, ...(p.line ? { line: p.line + offset } : {}) })));
             store.delete(file.slug);
             continue;
           }
-          const data = await parseData({ id: file.slug, data: loaded.value.source.data as Record<string, unknown>, filePath: file.file });
-          store.set({ id: file.slug, data, body: loaded.value.source.body, rendered: { html: body.html }, digest, filePath: path.relative(paths.root, file.file) });
+          store.set({ id: file.slug, data, body: parsed.source.body, rendered: { html: body.html }, digest, filePath: path.relative(paths.root, file.file) });
         }
         for (const id of store.keys()) if (!seen.has(id)) store.delete(id);
         if (problems.length) {

@@ -14,7 +14,7 @@ import { leakNeedles } from '../core/portal/leak-needles.ts';
 import { ASTRO_CACHE_ENV, ASTRO_OUT_ENV, BUILD_NOW_ENV, BUILD_PROGRESS_ENV, parseBuildEvent, type BuildEvent } from './build-context.ts';
 import { scanForLeaks, type Leak } from './leak-scan-fs.ts';
 import { planBodyProblems } from './plan-body-problems.ts';
-import { readAllPlans, type StoredPlan } from './plan-store-fs.ts';
+import { listPlanFiles, readPlanFile, type StoredPlan } from './plan-store-fs.ts';
 import type { ProjectPaths } from './project-paths.ts';
 import { openSecretStore } from './secret-store-fs.ts';
 
@@ -52,49 +52,38 @@ export interface BuildReport {
 export async function buildPortals(options: BuildOptions): Promise<BuildReport> {
   const { paths, hooks = {} } = options;
 
-  hooks.phase?.('check');
-  const results = await readAllPlans(paths);
-  const problems: Problem[] = [];
-  const plans: StoredPlan[] = [];
-  for (const r of results) {
-    if (!r.ok) problems.push(...r.problems);
-    else plans.push(r.value);
-  }
-  for (const plan of plans) problems.push(...(await planBodyProblems(plan)));
-  if (problems.length) {
-    throw new TwofoldError('BUILD_PLANS_INVALID', `${problems.filter((p) => p.severity === 'error').length} error(s) in plans; nothing was built and dist/ was left as it was`, { problems });
-  }
-
-  hooks.phase?.('keys', plans.length);
-  const store = openSecretStore(paths, options.env);
-  const skipped: BuildReport['skipped'] = [];
-  let withPassword = 0;
-  for (const [i, plan] of plans.entries()) {
-    const secrets = await store.getPortal(plan.slug);
-    if (secrets?.password) withPassword++;
-    else skipped.push({ slug: plan.slug, reason: `no password yet — run \`npx twofold password ${plan.slug}\`` });
-    hooks.tick?.(i + 1, plans.length);
-  }
-
-  hooks.phase?.('astro', withPassword);
+  // Astro starts at once, alongside the check (two cores, and the check is a fifth of the
+  // build); if the check finds errors, Astro is stopped and its output thrown away unseen.
   const staging = path.join(CODE_ROOT, '.astro', `build-${process.pid}-${Date.now().toString(36)}`);
   const sealed: string[] = [];
   const reused: string[] = [];
+  let total = 0;
+  let showing = false;
   const onEvent = (event: BuildEvent) => {
     if (event.kind === 'skipped') return;
     (event.kind === 'reused' ? reused : sealed).push(event.slug);
-    hooks.tick?.(sealed.length + reused.length, withPassword);
+    if (showing) hooks.tick?.(sealed.length + reused.length, total);
   };
+  const astro = startAstroBuild(staging, paths, options.now, onEvent);
+  let checked: Awaited<ReturnType<typeof checkPlans>>;
   try {
-    await runAstroBuild(staging, paths, options.now, onEvent);
+    checked = await checkPlans(options);
+    total = checked.withPassword;
+    hooks.phase?.('astro', total);
+    showing = true;
+    hooks.tick?.(sealed.length + reused.length, total);
+    await astro.done;
   } catch (err) {
+    astro.stop();
+    await astro.done.catch(() => undefined);
     await rm(staging, { recursive: true, force: true });
     throw err;
   }
+  const { plans, skipped } = checked;
 
   hooks.phase?.('leak scan');
   await hooks.beforeScan?.(staging);
-  const needles = new Map(plans.map((p) => [p.slug, leakNeedles(p.plan, p.source.body)]));
+  const needles = new Map(plans.map((p) => [p.slug, leakNeedles(p.plan, p.body)]));
   if (options.canaries?.length) needles.set('(canary)', options.canaries);
   const scan = await scanForLeaks(staging, needles);
   if (scan.leaks.length) {
@@ -105,6 +94,45 @@ export async function buildPortals(options: BuildOptions): Promise<BuildReport> 
   hooks.phase?.('swap into dist');
   await swapInto(staging, paths.distDir);
   return { plans: plans.length, sealed, reused, skipped, leakScan: { files: scan.files, bytes: scan.bytes, needles: scan.needles }, distDir: paths.distDir };
+}
+
+interface CheckedPlan {
+  slug: string;
+  plan: StoredPlan['plan'];
+  body: string;
+}
+
+/** The check `twofold check` makes (frontmatter and body), then which plans have a password. */
+async function checkPlans(options: BuildOptions): Promise<{ plans: CheckedPlan[]; skipped: BuildReport['skipped']; withPassword: number }> {
+  const { paths, hooks = {} } = options;
+  hooks.phase?.('check');
+  const problems: Problem[] = [];
+  // One plan at a time, keeping only what the leak scan needs: a thousand parsed YAML documents
+  // held at once would cost more memory than the whole Astro build.
+  const plans: CheckedPlan[] = [];
+  for (const file of await listPlanFiles(paths)) {
+    const r = await readPlanFile(file);
+    if (!r.ok) {
+      problems.push(...r.problems);
+      continue;
+    }
+    problems.push(...(await planBodyProblems(r.value)));
+    plans.push({ slug: r.value.slug, plan: r.value.plan, body: r.value.source.body });
+  }
+  if (problems.length) {
+    throw new TwofoldError('BUILD_PLANS_INVALID', `${problems.filter((p) => p.severity === 'error').length} error(s) in plans; nothing was built and dist/ was left as it was`, { problems });
+  }
+  hooks.phase?.('keys', plans.length);
+  const store = openSecretStore(paths, options.env);
+  const skipped: BuildReport['skipped'] = [];
+  let withPassword = 0;
+  for (const [i, plan] of plans.entries()) {
+    const secrets = await store.getPortal(plan.slug);
+    if (secrets?.password) withPassword++;
+    else skipped.push({ slug: plan.slug, reason: `no password yet — run \`npx twofold password ${plan.slug}\`` });
+    hooks.tick?.(i + 1, plans.length);
+  }
+  return { plans, skipped, withPassword };
 }
 
 function formatLeaks(leaks: Leak[]): string {
@@ -118,7 +146,7 @@ function formatLeaks(leaks: Leak[]): string {
  * files into the output). The child gets absolute project paths, so the plans it reads are the
  * project's wherever the CLI was started.
  */
-async function runAstroBuild(outDir: string, paths: ProjectPaths, now: Date, onEvent: (event: BuildEvent) => void): Promise<void> {
+function startAstroBuild(outDir: string, paths: ProjectPaths, now: Date, onEvent: (event: BuildEvent) => void): { done: Promise<void>; stop(): void } {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ASTRO_TELEMETRY_DISABLED: '1',
@@ -136,8 +164,8 @@ async function runAstroBuild(outDir: string, paths: ProjectPaths, now: Date, onE
   };
   delete env.TWOFOLD_PREVIEW;
   const output: string[] = [];
-  const code = await new Promise<number | null>((resolve, reject) => {
-    const child = spawn(process.execPath, [ASTRO_BIN, 'build', '--root', CODE_ROOT, '--silent'], { cwd: CODE_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [ASTRO_BIN, 'build', '--root', CODE_ROOT, '--silent'], { cwd: CODE_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve, reject) => {
     const lines = (chunk: Buffer, into: string[]) => {
       for (const line of chunk.toString('utf8').split('\n')) {
         const event = parseBuildEvent(line);
@@ -150,10 +178,15 @@ async function runAstroBuild(outDir: string, paths: ProjectPaths, now: Date, onE
     child.on('error', reject);
     child.on('exit', resolve);
   });
-  if (code !== 0) {
-    const detail = output.filter((l) => !/^\s+at /.test(l)).slice(-8).join('\n');
-    throw new TwofoldError('BUILD_ASTRO_FAILED', `Astro could not build the portals, so dist/ was left as it was:\n${detail || `astro exited with ${code}`}`);
-  }
+  const done = exited.then((code) => {
+    if (code !== 0) {
+      const detail = output.filter((l) => !/^\s+at /.test(l)).slice(-8).join('\n');
+      throw new TwofoldError('BUILD_ASTRO_FAILED', `Astro could not build the portals, so dist/ was left as it was:\n${detail || `astro exited with ${code}`}`);
+    }
+  });
+  // Callers await `done` after stopping; until then a rejection is theirs to see, not unhandled.
+  done.catch(() => undefined);
+  return { done, stop: () => void child.kill('SIGKILL') };
 }
 
 /**

@@ -6,7 +6,8 @@
  * plain `astro build` works too, with the current time.
  */
 import { buildNow, buildPaths, reportBuildEvent, reportSealed } from './build-context.ts';
-import { sealPortal, type SealContext, type SealedPortal } from './portal-seal-fs.ts';
+import type { Plan } from '../core/plan/plan-types.ts';
+import { sealPortal, type KnownPlan, type SealContext, type SealedPortal } from './portal-seal-fs.ts';
 import { openSecretStore } from './secret-store-fs.ts';
 
 let context: SealContext | undefined;
@@ -18,7 +19,7 @@ function sealContext(): SealContext {
   return context;
 }
 
-export async function portalRoutes(entries: Array<{ id: string; rendered?: { html: string } }>) {
+export async function portalRoutes(entries: Array<{ id: string; data: Plan; rendered?: { html: string } }>) {
   const ctx = sealContext();
   const routes = [];
   for (const entry of entries) {
@@ -27,13 +28,13 @@ export async function portalRoutes(entries: Array<{ id: string; rendered?: { htm
       reportBuildEvent({ kind: 'skipped', slug: entry.id });
       continue;
     }
-    routes.push({ params: { portal: secrets.portalId }, props: { slug: entry.id, bodyHtml: entry.rendered?.html ?? '' } });
+    routes.push({ params: { portal: secrets.portalId }, props: { slug: entry.id, known: { plan: entry.data, bodyHtml: entry.rendered?.html ?? '' } } });
   }
   return routes;
 }
 
-export async function sealForPage(slug: string, bodyHtml: string): Promise<SealedPortal> {
-  const sealed = await sealPortal(sealContext(), slug, bodyHtml);
+export async function sealForPage(slug: string, known: KnownPlan): Promise<SealedPortal> {
+  const sealed = await sealPortal(sealContext(), slug, known);
   if (!sealed) throw new Error(`portal ${slug} lost its password during the build`);
   reportSealed(sealed);
   return sealed;

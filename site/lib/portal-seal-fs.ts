@@ -18,6 +18,7 @@ import { portalPayload, type PortalPayload } from '../core/render/portal-payload
 import { portalCalendar } from './portal-calendar.ts';
 import { writeFileAtomic } from './atomic-write-fs.ts';
 import { readActivity, readRecords } from './plan-records-fs.ts';
+import type { Plan } from '../core/plan/plan-types.ts';
 import { readPlan, type StoredPlan } from './plan-store-fs.ts';
 import type { ProjectPaths } from './project-paths.ts';
 import type { PortalSecrets, SecretStore } from './secret-store-fs.ts';
@@ -47,32 +48,41 @@ export async function renderStoredBody(plan: StoredPlan): Promise<string> {
   return rendered.html;
 }
 
-/** The payload a portal shows now. `bodyHtml` may be passed when already rendered (the build's loader). */
-export async function portalPayloadFor(ctx: SealContext, slug: string, secrets: PortalSecrets, bodyHtml?: string): Promise<PortalPayload> {
-  const stored = await readPlan(ctx.paths, slug);
-  const [records, activity, body] = await Promise.all([
-    readRecords(ctx.paths, slug),
-    readActivity(ctx.paths, slug),
-    bodyHtml === undefined ? renderStoredBody(stored) : Promise.resolve(bodyHtml),
-  ]);
-  const checkins = planCheckins(stored.plan, slug, records, ctx.now);
+/**
+ * A plan already read and rendered by the caller: the build's content loader has both (it
+ * validated the file with the same schema and rendered the body with the same renderer).
+ */
+export interface KnownPlan {
+  plan: Plan;
+  bodyHtml: string;
+}
+
+/** The payload a portal shows now; the plan is read from its file unless it is passed in. */
+export async function portalPayloadFor(ctx: SealContext, slug: string, secrets: PortalSecrets, known?: KnownPlan): Promise<PortalPayload> {
+  const [{ plan, bodyHtml }, records, activity] = await Promise.all([known ?? readKnownPlan(ctx, slug), readRecords(ctx.paths, slug), readActivity(ctx.paths, slug)]);
+  const checkins = planCheckins(plan, slug, records, ctx.now);
   return portalPayload({
-    plan: stored.plan,
+    plan,
     records,
     activity,
-    bodyHtml: body,
+    bodyHtml,
     checkins,
     now: ctx.now,
-    links: linkOwners(secrets.links, stored.plan.people),
+    links: linkOwners(secrets.links, plan.people),
     calendar: portalCalendar(checkins, records, ctx.now),
   });
 }
 
+async function readKnownPlan(ctx: SealContext, slug: string): Promise<KnownPlan> {
+  const stored = await readPlan(ctx.paths, slug);
+  return { plan: stored.plan, bodyHtml: await renderStoredBody(stored) };
+}
+
 /** Seal a portal; undefined when the plan has no password yet (it is not published). */
-export async function sealPortal(ctx: SealContext, slug: string, bodyHtml?: string): Promise<SealedPortal | undefined> {
+export async function sealPortal(ctx: SealContext, slug: string, known?: KnownPlan): Promise<SealedPortal | undefined> {
   const secrets = await ctx.store.getPortal(slug);
   if (!secrets?.password) return undefined;
-  const payload = await portalPayloadFor(ctx, slug, secrets, bodyHtml);
+  const payload = await portalPayloadFor(ctx, slug, secrets, known);
   const digest = createHash('sha256')
     .update(JSON.stringify(payload))
     .update('\0')
@@ -83,7 +93,8 @@ export async function sealPortal(ctx: SealContext, slug: string, bodyHtml?: stri
   const cached = await readCache(cacheFile);
   if (cached?.digest === digest) return { slug, portalId: secrets.portalId, envelope: cached.envelope, reused: true, payload };
   const envelope = await sealPortalPayload(secrets, payload);
-  await writeFileAtomic(cacheFile, JSON.stringify({ digest, envelope }));
+  // A cache: rebuilt from scratch if lost, so it is not worth an fsync per portal.
+  await writeFileAtomic(cacheFile, JSON.stringify({ digest, envelope }), { durable: false });
   return { slug, portalId: secrets.portalId, envelope, reused: false, payload };
 }
 
