@@ -23,6 +23,7 @@ import { portalUrl } from '../../site/core/portal/portal-links.ts';
 import { generatePassword } from '../../site/core/portal/portal-password.ts';
 import { sealPortalPayload } from '../../site/core/portal/portal-payload-codec.ts';
 import { CODE_ROOT } from '../../site/lib/portal-build.ts';
+import { nodeAesGcmEncrypt } from '../../site/lib/node-aes-gcm.ts';
 import { portalPayloadFor } from '../../site/lib/portal-seal-fs.ts';
 import { projectPaths, type ProjectPaths } from '../../site/lib/project-paths.ts';
 import { openSecretStore } from '../../site/lib/secret-store-fs.ts';
@@ -214,7 +215,7 @@ async function benchProtection(paths: ProjectPaths, n: number, root: string): Pr
   }
   progress.phase('protect: Twofold seal');
   const t0 = performance.now();
-  for (const item of items) await sealPortalPayload(item.secrets!, item.payload);
+  for (const item of items) await sealPortalPayload(item.secrets!, item.payload, nodeAesGcmEncrypt);
   const ours = (performance.now() - t0) / 1000;
   progress.phase('protect: StatiCrypt');
   const t1 = performance.now();

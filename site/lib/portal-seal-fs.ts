@@ -17,6 +17,7 @@ import { bodyKindOf, renderPlanBody } from '../core/render/plan-body.ts';
 import { portalPayload, type PortalPayload } from '../core/render/portal-payload.ts';
 import { portalCalendar } from './portal-calendar.ts';
 import { writeFileAtomic } from './atomic-write-fs.ts';
+import { nodeAesGcmEncrypt } from './node-aes-gcm.ts';
 import { readActivity, readRecords } from './plan-records-fs.ts';
 import type { Plan } from '../core/plan/plan-types.ts';
 import { readPlan, type StoredPlan } from './plan-store-fs.ts';
@@ -92,7 +93,7 @@ export async function sealPortal(ctx: SealContext, slug: string, known?: KnownPl
   const cacheFile = path.join(ctx.paths.cacheDir, 'sealed', `${slug}.json`);
   const cached = await readCache(cacheFile);
   if (cached?.digest === digest) return { slug, portalId: secrets.portalId, envelope: cached.envelope, reused: true, payload };
-  const envelope = await sealPortalPayload(secrets, payload);
+  const envelope = await sealPortalPayload(secrets, payload, nodeAesGcmEncrypt);
   // A cache: rebuilt from scratch if lost, so it is not worth an fsync per portal.
   await writeFileAtomic(cacheFile, JSON.stringify({ digest, envelope }), { durable: false });
   return { slug, portalId: secrets.portalId, envelope, reused: false, payload };

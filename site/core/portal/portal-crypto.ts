@@ -135,12 +135,26 @@ export async function wrapContentKey(
 }
 
 /** Seal a payload under the content key with a fresh IV. Fast: no key derivation. */
-export async function sealPayload(key: Uint8Array | CryptoKey, plaintext: Uint8Array, kid: string, wraps: readonly KeyWrap[]): Promise<Envelope> {
+/**
+ * AES-256-GCM encryption of one plaintext with a 128-bit tag appended, as WebCrypto returns it.
+ * Sealing defaults to WebCrypto; Node callers may pass their platform's native AES-GCM (the same
+ * algorithm, without WebCrypto's per-call thread hop, which dominates a build of many portals).
+ * The envelope format and its checks stay here, whichever cipher runs.
+ */
+export type AesGcmEncrypt = (key: Uint8Array, iv: Uint8Array, additionalData: Uint8Array, plaintext: Uint8Array) => Uint8Array | Promise<Uint8Array>;
+
+export async function sealPayload(key: Uint8Array | CryptoKey, plaintext: Uint8Array, kid: string, wraps: readonly KeyWrap[], encrypt?: AesGcmEncrypt): Promise<Envelope> {
   if (!KID_SHAPE.test(kid)) throw new PortalCryptoError('PORTAL_ENVELOPE_MALFORMED', 'the key id must be lowercase base32');
   if (wraps.length === 0) throw new PortalCryptoError('PORTAL_NO_SECRET', 'a portal needs at least one password or personal link wrap');
-  const cryptoKey = key instanceof Uint8Array ? await importContentKey(key, ['encrypt']) : key;
   const iv = randomBytes(IV_BYTES);
-  const ct = new Uint8Array(await subtle().encrypt({ name: 'AES-GCM', iv, additionalData: additionalData(kid), tagLength: GCM_TAG_BYTES * 8 }, cryptoKey, new Uint8Array(plaintext)));
+  let ct: Uint8Array;
+  if (encrypt && key instanceof Uint8Array) {
+    if (key.length !== CONTENT_KEY_BYTES) throw new PortalCryptoError('PORTAL_ENVELOPE_MALFORMED', `a content key is ${CONTENT_KEY_BYTES} bytes`);
+    ct = await encrypt(key, iv, additionalData(kid), plaintext);
+  } else {
+    const cryptoKey = key instanceof Uint8Array ? await importContentKey(key, ['encrypt']) : key;
+    ct = new Uint8Array(await subtle().encrypt({ name: 'AES-GCM', iv, additionalData: additionalData(kid), tagLength: GCM_TAG_BYTES * 8 }, cryptoKey, new Uint8Array(plaintext)));
+  }
   const envelope: Envelope = { v: ENVELOPE_VERSION, kid, iv: toBase64Url(iv), ct: toBase64Url(ct), wraps: wraps.map(copyWrap) };
   // The writer checks what every reader checks, so a build can never publish an unopenable page.
   const checked = validateEnvelope(envelope);
