@@ -48,6 +48,8 @@ export async function replyMessages(paths: ProjectPaths, core: Pick<WorkerCore, 
       inReplyTo: root,
       references: [root],
       date: new Date(),
+      // Lets the benchmark's worker processes load the plan a reply is for before the clock starts.
+      headers: { 'X-Bench-Plan': slug },
       text: `Done, thanks!\n\nOn ${new Date().toUTCString()}, Twofold <${core.identity.from.address}> wrote:\n> ${hit.task.id}: ${hit.task.title}\n> Reply "done" when it is done.\n`,
     });
     out.push({ slug, messageId, from: owner.email, to, raw });
