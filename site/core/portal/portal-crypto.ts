@@ -156,8 +156,9 @@ export async function sealPayload(key: Uint8Array | CryptoKey, plaintext: Uint8A
     ct = new Uint8Array(await subtle().encrypt({ name: 'AES-GCM', iv, additionalData: additionalData(kid), tagLength: GCM_TAG_BYTES * 8 }, cryptoKey, new Uint8Array(plaintext)));
   }
   const envelope: Envelope = { v: ENVELOPE_VERSION, kid, iv: toBase64Url(iv), ct: toBase64Url(ct), wraps: wraps.map(copyWrap) };
-  // The writer checks what every reader checks, so a build can never publish an unopenable page.
-  const checked = validateEnvelope(envelope);
+  // The writer checks what every reader checks, so a build can never publish an unopenable page;
+  // only the ciphertext is not decoded again: it was encoded from these bytes a line above.
+  const checked = checkEnvelope(envelope, () => ct);
   if (!checked.ok) throw new PortalCryptoError(checked.code, checked.message);
   return checked.envelope;
 }
@@ -232,12 +233,16 @@ const WRAP_KEYS = new Set(['type', 'id', 'kdf', 'iter', 'salt', 'wrapped']);
 
 /** Validate an envelope's shape, sizes and encodings; returns a fresh copy with only known fields. */
 export function validateEnvelope(value: unknown): ParseEnvelopeResult {
+  return checkEnvelope(value, (text) => (text.length <= Math.ceil((MAX_SEALED_BYTES * 4) / 3) ? fromBase64Url(text) : undefined));
+}
+
+function checkEnvelope(value: unknown, ciphertextOf: (text: string) => Uint8Array | undefined): ParseEnvelopeResult {
   if (!isPlainObject(value)) return malformed('the envelope is not an object');
   for (const k of Object.keys(value)) if (!ENVELOPE_KEYS.has(k)) return malformed(`unknown envelope field "${k.slice(0, 40)}"`);
   if (value.v !== ENVELOPE_VERSION) return malformed(`unsupported envelope version ${String(value.v).slice(0, 20)}`);
   if (typeof value.kid !== 'string' || !KID_SHAPE.test(value.kid)) return malformed('the key id is not lowercase base32');
   if (bytesOf(value.iv)?.length !== IV_BYTES) return malformed(`the IV is not ${IV_BYTES} base64url bytes`);
-  const ct = typeof value.ct === 'string' && value.ct.length <= Math.ceil((MAX_SEALED_BYTES * 4) / 3) ? fromBase64Url(value.ct) : undefined;
+  const ct = typeof value.ct === 'string' ? ciphertextOf(value.ct) : undefined;
   if (!ct || ct.length < GCM_TAG_BYTES || ct.length > MAX_SEALED_BYTES) return malformed('the ciphertext is missing, too short or too large');
   if (!Array.isArray(value.wraps) || value.wraps.length === 0 || value.wraps.length > MAX_WRAPS) return malformed(`an envelope carries 1 to ${MAX_WRAPS} key wraps`);
   const wraps: KeyWrap[] = [];

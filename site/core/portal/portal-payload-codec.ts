@@ -21,8 +21,10 @@ export interface PortalSealKeys {
   wraps: readonly KeyWrap[];
 }
 
+const UTF8 = new TextEncoder();
+
 export function encodePortalPayload(payload: PortalPayload): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(payload));
+  return UTF8.encode(JSON.stringify(payload));
 }
 
 /** Seal a payload for a portal page; returns the envelope JSON for `<script id="twofold-sealed">`. No key derivation. */
