@@ -1,12 +1,15 @@
 /**
- * `npm run bench [-- --plans N]`: Twofold's figures against plain baselines, in one run.
+ * `npm run bench [-- --plans N] [-- --only phase,phase]`: Twofold's figures against plain
+ * baselines, in one run (`--only` runs some phases, e.g. `--only throughput` while tuning).
  *
  *   build      `twofold build` (time, peak memory) vs a plain `astro build` of the same MDX plans
  *   protect    sealing N rendered portals vs StatiCrypt protecting the same N pages
- *   latency    reply → re-sealed portal file, via the embedded SMTP inbox and via Dovecot (p50, p95)
- *   throughput replies parsed, authenticated and applied per second (no re-seal), and a backlog
- *              of N replies in Dovecot drained (time, applied vs sent)
  *   unlock     password submitted → plan visible in headless Chromium (median of 10)
+ *   latency    reply → re-sealed portal file, via the embedded SMTP inbox (p50, p95)
+ *   throughput replies parsed, authenticated and applied per second (no re-seal), by one worker
+ *              process and by two
+ *   dovecot    reply → re-sealed portal via Dovecot (p50, p95), and a backlog of N replies in
+ *              Dovecot drained (time, applied vs sent)
  *
  * Prints a table and writes bench-results.json (each figure with its unit, each ratio).
  */
@@ -45,6 +48,8 @@ const TARGETS = {
   protectionSpeedup: 10,
   unlockMs: 400,
 };
+/** Phases in run order; `--only` picks some (figures of the others are left out of the report). */
+const PHASES = ['build', 'protect', 'unlock', 'latency', 'throughput', 'dovecot'] as const;
 const LATENCY_REPLIES = 60;
 const UNLOCK_RUNS = 10;
 const PASSWORD_CONCURRENCY = 4;
@@ -65,20 +70,25 @@ const progress = createProgress(out, Boolean(out.isTTY));
 const figures: Figure[] = [];
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { plans: { type: 'string', default: '1000' }, keep: { type: 'boolean' } } });
+  const { values } = parseArgs({ options: { plans: { type: 'string', default: '1000' }, keep: { type: 'boolean' }, only: { type: 'string' } } });
   const n = Number(values.plans);
   if (!Number.isInteger(n) || n < 2) throw new Error('--plans must be a whole number of at least 2');
+  const only = values.only === undefined ? [...PHASES] : values.only.split(',').map((p) => p.trim());
+  const unknown = only.filter((p) => !(PHASES as readonly string[]).includes(p));
+  if (unknown.length > 0) throw new Error(`--only takes a comma-separated list of ${PHASES.join(', ')}; "${unknown.join(', ')}" is not one`);
+  const run = (phase: (typeof PHASES)[number]) => only.includes(phase);
   const root = await mkdtemp(path.join(os.tmpdir(), 'twofold-bench-'));
   const paths = projectPaths(root, {});
   out.write(`Twofold benchmark: ${n} plans, 2-core figures, work dir ${root}\n`);
   try {
-    await setup(paths, n);
-    await benchBuild(paths, n);
-    await benchProtection(paths, n, root);
-    await benchUnlock(paths);
-    await benchLatencySmtp(paths, n);
-    await benchThroughput(paths, n);
-    await benchDovecot(paths, n);
+    // Applying replies needs no portal passwords; every other phase seals or opens portals.
+    await setup(paths, n, only.some((p) => p !== 'throughput'));
+    if (run('build')) await benchBuild(paths, n);
+    if (run('protect')) await benchProtection(paths, n, root);
+    if (run('unlock')) await benchUnlock(paths);
+    if (run('latency')) await benchLatencySmtp(paths, n);
+    if (run('throughput')) await benchThroughput(paths, n);
+    if (run('dovecot')) await benchDovecot(paths, n);
   } finally {
     progress.done();
     if (!values.keep) await rm(root, { recursive: true, force: true });
@@ -88,10 +98,11 @@ async function main(): Promise<void> {
 
 // ── setup ────────────────────────────────────────────────────────────────────────────────────
 
-async function setup(paths: ProjectPaths, n: number): Promise<void> {
+async function setup(paths: ProjectPaths, n: number, passwords: boolean): Promise<void> {
   progress.phase('generate plans', n);
   await writeSyntheticPlans(paths.plansDir, n, '.mdx');
   progress.tick(n, n);
+  if (!passwords) return;
   progress.phase('passwords (PBKDF2, once per plan)', n);
   const store = openSecretStore(paths, {});
   const slugs = (await readdir(paths.plansDir)).map((f) => f.replace(/\.mdx$/, '')).sort();

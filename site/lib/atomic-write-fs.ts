@@ -3,11 +3,9 @@
  * the target, fsync the directory. Readers see the old file or the new one, never a torn one.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-
-/** Directories already made by this process (mkdir on every write is a measurable cost). */
-const madeDirs = new Set<string>();
+import { writeInDir } from './ensure-dir-fs.ts';
 
 /**
  * `durable: false` skips the fsyncs, for caches that are rebuilt when lost: the rename still
@@ -16,17 +14,8 @@ const madeDirs = new Set<string>();
 export async function writeFileAtomic(file: string, data: string | Uint8Array, options: { mode?: number; durable?: boolean } = {}): Promise<void> {
   const durable = options.durable ?? true;
   const dir = path.dirname(file);
-  if (!madeDirs.has(dir)) {
-    await mkdir(dir, { recursive: true });
-    madeDirs.add(dir);
-  }
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await open(tmp, 'w', options.mode ?? 0o644).catch(async (err) => {
-    if (err?.code !== 'ENOENT') throw err;
-    // The directory went away since (a build swapped dist/, a test cleaned up): make it again.
-    await mkdir(dir, { recursive: true });
-    return open(tmp, 'w', options.mode ?? 0o644);
-  });
+  const handle = await writeInDir(dir, () => open(tmp, 'w', options.mode ?? 0o644));
   try {
     await handle.writeFile(data);
     if (durable) await handle.sync();
@@ -45,7 +34,30 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
   if (durable) await syncDir(dir);
 }
 
-async function syncDir(dir: string): Promise<void> {
+/**
+ * fsync a directory, shared by concurrent callers (group commit): a sync that *starts* after a
+ * caller's rename covers it, so callers arriving while one runs wait for the next, and everyone
+ * who arrived by then shares that one. Under a backlog this turns one directory fsync per write
+ * into one per batch.
+ */
+const dirSyncs = new Map<string, { running: Promise<void>; queued?: Promise<void> }>();
+
+function syncDir(dir: string): Promise<void> {
+  const state = dirSyncs.get(dir);
+  // The running sync may have started before this caller's rename: share the one after it.
+  if (state) return (state.queued ??= state.running.then(() => startDirSync(dir)));
+  return startDirSync(dir);
+}
+
+function startDirSync(dir: string): Promise<void> {
+  const running: Promise<void> = fsyncDir(dir).finally(() => {
+    if (dirSyncs.get(dir)?.running === running) dirSyncs.delete(dir);
+  });
+  dirSyncs.set(dir, { running });
+  return running;
+}
+
+async function fsyncDir(dir: string): Promise<void> {
   try {
     const handle = await open(dir, 'r');
     try {

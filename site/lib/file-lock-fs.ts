@@ -8,9 +8,10 @@
  * judged stale; if a live process re-created the lock in between, that lock is put back.
  */
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { writeInDir } from './ensure-dir-fs.ts';
 
 /** A lock untouched this long belongs to a crashed process (holders keep it for milliseconds). */
 export const LOCK_STALE_MS = 30_000;
@@ -50,12 +51,11 @@ async function acquire(lockFile: string, options: FileLockOptions): Promise<stri
   const staleMs = options.staleMs ?? LOCK_STALE_MS;
   const token = randomBytes(12).toString('hex');
   const owner: LockOwner = { pid: process.pid, host: os.hostname(), token, at: new Date().toISOString() };
-  await mkdir(path.dirname(lockFile), { recursive: true });
   const deadline = Date.now() + timeoutMs;
   let wait = POLL_MIN_MS;
   for (;;) {
     try {
-      const handle = await open(lockFile, 'wx', 0o600);
+      const handle = await writeInDir(path.dirname(lockFile), () => open(lockFile, 'wx', 0o600));
       try {
         await handle.writeFile(JSON.stringify(owner));
       } finally {

@@ -1,10 +1,11 @@
 /** Plan records and activity logs on disk, beside the plans in `content/`. */
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { appendFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { formatActivityLine, parseActivityLog, type ActivityEntry } from '../core/plan/activity.ts';
 import { assertPlanSlug } from '../core/plan/plan-slug.ts';
 import { normaliseRecords, type PlanRecords } from '../core/plan/plan-records.ts';
 import { writeFileAtomic } from './atomic-write-fs.ts';
+import { writeInDir } from './ensure-dir-fs.ts';
 import type { ProjectPaths } from './project-paths.ts';
 
 export function recordsFile(paths: ProjectPaths, slug: string): string {
@@ -41,6 +42,6 @@ export async function readActivity(paths: ProjectPaths, slug: string): Promise<A
 export async function appendActivity(paths: ProjectPaths, slug: string, entries: ActivityEntry[]): Promise<void> {
   if (entries.length === 0) return;
   const file = activityFile(paths, slug);
-  await mkdir(path.dirname(file), { recursive: true });
-  await appendFile(file, entries.map(formatActivityLine).join(''), 'utf8');
+  const lines = entries.map(formatActivityLine).join('');
+  await writeInDir(path.dirname(file), () => appendFile(file, lines, 'utf8'));
 }
