@@ -21,7 +21,7 @@ import { DEFAULT_MAX_MESSAGE_BYTES, describeError, type MessageHandler, type Ref
 export const SMTP_DEFAULT_HOST = '127.0.0.1';
 export const SMTP_DEFAULT_PORT = 2525;
 /** Concurrent SMTP sessions; an MTA opens a few, a local demo one. */
-const SMTP_MAX_CLIENTS = 50;
+export const SMTP_MAX_CLIENTS = 50;
 /** Replies go to one address; anything with many recipients is not a reply. */
 const SMTP_MAX_RECIPIENTS = 20;
 /** An idle client is dropped after this (RFC 5321 suggests minutes, MTAs reconnect cheaply). */

@@ -11,6 +11,14 @@ import { findTask, personById, planTitle } from '../../site/core/plan/plan-model
 import { readPlan } from '../../site/lib/plan-store-fs.ts';
 import type { ProjectPaths } from '../../site/lib/project-paths.ts';
 import { readdir } from 'node:fs/promises';
+import { SMTP_MAX_CLIENTS } from '../../mail-worker/sources/smtp-source.ts';
+
+/**
+ * Replies one worker handles at once in the throughput runs: as many as its embedded SMTP
+ * server takes sessions, as when an MTA forwards a burst over several connections. Concurrent
+ * replies share directory fsyncs (group commit), so fewer in flight cost more per reply.
+ */
+export const REPLIES_IN_FLIGHT = SMTP_MAX_CLIENTS;
 
 export interface BenchReply {
   slug: string;

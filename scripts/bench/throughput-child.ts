@@ -8,6 +8,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadWorkerConfig } from '../../mail-worker/config/worker-config.ts';
 import { createWorkerCore } from '../../mail-worker/worker.ts';
+import { REPLIES_IN_FLIGHT } from './bench-replies.ts';
 import { projectPaths } from '../../site/lib/project-paths.ts';
 
 const dir = process.env.BENCH_REPLIES_DIR!;
@@ -30,7 +31,7 @@ let next = 0;
 let applied = 0;
 const t0 = performance.now();
 await Promise.all(
-  Array.from({ length: 8 }, async () => {
+  Array.from({ length: REPLIES_IN_FLIGHT }, async () => {
     while (next < raws.length) {
       const outcome = await core.processor.handle(raws[next++]!, { source: 'smtp', receivedAt: new Date() });
       if (outcome.reason === 'REPLY_APPLIED') applied++;

@@ -54,8 +54,9 @@ export function createProgress(out: Writable, isTTY: boolean, now: () => number 
     summary() {
       end();
       const total = phases.reduce((n, p) => n + p.ms, 0);
-      const rows = phases.map((p) => `  ${p.phase.padEnd(16)} ${(p.ms / 1000).toFixed(2).padStart(7)} s`);
-      return [...rows, `  ${'total'.padEnd(16)} ${(total / 1000).toFixed(2).padStart(7)} s`].join('\n');
+      const width = Math.max(16, ...phases.map((p) => p.phase.length));
+      const row = (name: string, ms: number) => `  ${name.padEnd(width)} ${(ms / 1000).toFixed(2).padStart(7)} s`;
+      return [...phases.map((p) => row(p.phase, p.ms)), row('total', total)].join('\n');
     },
   };
 }
