@@ -333,6 +333,7 @@ async function benchThroughput(paths: ProjectPaths, n: number): Promise<void> {
   // A running worker holds its plans parsed (it re-reads one only when its file changes).
   for (const r of replies) await core.plans.get(r.slug);
   progress.phase('throughput: parse, authenticate, apply', count);
+  await flushDisk();
   let done = 0;
   let applied = 0;
   const t0 = performance.now();
@@ -377,6 +378,7 @@ async function benchThroughputTwoWorkers(paths: ProjectPaths, count: number): Pr
     return { ready, result };
   });
   await Promise.all(lines.map((l) => l.ready));
+  await flushDisk();
   const t0 = performance.now();
   for (const child of children) child.stdin!.end('go\n');
   const results = await Promise.all(lines.map((l) => l.result));
@@ -474,6 +476,15 @@ async function appliedMessageIds(paths: ProjectPaths): Promise<Set<string>> {
 }
 
 // ── helpers ──────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * Write back what earlier phases left dirty (hundreds of MB of builds) before a timed run whose
+ * every reply fsyncs: otherwise those fsyncs pay for the builds' writeback, and the figure
+ * depends on which phases ran before it.
+ */
+function flushDisk(): Promise<void> {
+  return new Promise((resolve, reject) => execFile('sync', (err) => (err ? reject(err) : resolve())));
+}
 
 async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
