@@ -5,7 +5,7 @@
  * Decoding is strict and allocation-safe because a page can be served modified.
  */
 import type { PortalPayload } from '../render/portal-payload.ts';
-import { sealPayload, type AesGcmEncrypt, type KeyWrap } from './portal-crypto.ts';
+import { sealPayloadJson, type AesGcmEncrypt, type KeyWrap } from './portal-crypto.ts';
 
 /** Type-checked against the renderer's PAYLOAD_VERSION: a version bump fails to compile here. */
 const VERSION: PortalPayload['v'] = 1;
@@ -31,7 +31,7 @@ export function encodePortalPayload(payload: PortalPayload): Uint8Array {
 export async function sealPortalPayload(keys: PortalSealKeys, payload: PortalPayload, encrypt?: AesGcmEncrypt): Promise<string> {
   // sealPayload has checked the envelope as every reader will (base64url and base32 fields only,
   // so the JSON holds no `<`): it needs no second check before it goes into the page.
-  return JSON.stringify(await sealPayload(keys.contentKey, encodePortalPayload(payload), keys.kid, keys.wraps, encrypt));
+  return sealPayloadJson(keys.contentKey, encodePortalPayload(payload), keys.kid, keys.wraps, encrypt);
 }
 
 /** Personal link id → plan person id; links of people no longer in the plan are left out. */

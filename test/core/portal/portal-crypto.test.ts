@@ -70,6 +70,8 @@ describe('portal envelope round trip', () => {
   it('survives serialisation into a page and parsing back', async () => {
     const text = serializeEnvelope(envelope);
     expect(text).not.toMatch(/[<>&]/);
+    // Put together by hand for speed: it must be exactly what JSON.stringify would write.
+    expect(text).toBe(JSON.stringify(envelope));
     const parsed = parseEnvelope(text);
     expect(parsed.ok).toBe(true);
     if (parsed.ok) expect(parsed.envelope).toEqual(envelope);

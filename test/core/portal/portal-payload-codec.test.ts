@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { daysSince, localIsoDate } from '../../../site/core/portal/portal-age.ts';
-import { decodePortalPayload, encodePortalPayload, linkOwners } from '../../../site/core/portal/portal-payload-codec.ts';
+import { generateContentKey, openEnvelope, parseEnvelope, unwrapWithSecret, wrapContentKey } from '../../../site/core/portal/portal-crypto.ts';
+import { decodePortalPayload, encodePortalPayload, linkOwners, sealPortalPayload } from '../../../site/core/portal/portal-payload-codec.ts';
+import { nodeAesGcmEncrypt } from '../../../site/lib/node-aes-gcm.ts';
 
 const payload = {
   v: 1 as const,
@@ -14,6 +16,24 @@ const bytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value)
 describe('portal payload codec', () => {
   it('round-trips a payload', () => {
     expect(decodePortalPayload(encodePortalPayload(payload))).toEqual(payload);
+  });
+
+  it.each([
+    { name: 'WebCrypto', encrypt: undefined },
+    { name: "Node's AES-GCM", encrypt: nodeAesGcmEncrypt },
+  ])('seals into page-safe envelope JSON (exactly JSON.stringify of it) that the password opens ($name)', async ({ encrypt }) => {
+    const key = generateContentKey();
+    const password = 'k7m2q-xp4rt-9hw3c-ndf6b';
+    const wraps = [await wrapContentKey(key.raw, password, { type: 'password' })];
+    const sealed = { ...payload, html: '<p>"Quotes", </script> & ünïcode ✅</p>' };
+    const text = await sealPortalPayload({ kid: key.kid, contentKey: key.raw, wraps }, sealed, encrypt);
+    expect(text).not.toMatch(/[<>&]/);
+    const parsed = parseEnvelope(text);
+    if (!parsed.ok) throw new Error(parsed.message);
+    expect(JSON.stringify(parsed.envelope)).toBe(text);
+    const unwrapped = await unwrapWithSecret(parsed.envelope, password);
+    if (!unwrapped.ok) throw new Error(unwrapped.message);
+    expect(decodePortalPayload(await openEnvelope(parsed.envelope, unwrapped.key))).toEqual(sealed);
   });
 
   it.each([
