@@ -1,6 +1,7 @@
 /**
- * `npm run bench [-- --plans N] [-- --only phase,phase]`: Twofold's figures against plain
- * baselines, in one run (`--only` runs some phases, e.g. `--only throughput` while tuning).
+ * `npm run bench [-- --plans N] [--only phase,phase] [--keep]`: Twofold's figures against plain
+ * baselines, in one run (`--only` runs some phases, e.g. `--only throughput` while tuning;
+ * `--keep` leaves the work folder in place).
  *
  *   build      `twofold build` (time, peak memory) vs a plain `astro build` of the same MDX plans
  *   protect    sealing N rendered portals vs StatiCrypt protecting the same N pages
