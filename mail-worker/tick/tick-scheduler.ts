@@ -31,7 +31,9 @@ export interface TickScheduler {
   tickSoon(slug: string): void;
   /** A tick now, after the one running (if any). */
   runNow(options?: { slugs?: string[]; scope?: TickScope; trigger?: string }): Promise<TickResult>;
-  /** Run the ticks asked for by tickSoon now, stop the timers and wait for the running tick. */
+  /** Run the ticks asked for by tickSoon now and wait until no tick runs (the scheduler stays on). */
+  settle(): Promise<void>;
+  /** Stop the timers, then settle. */
   close(): Promise<void>;
 }
 
@@ -64,6 +66,11 @@ export function createTickScheduler(deps: TickSchedulerDeps): TickScheduler {
     return runNow({ slugs, scope: 'changes', trigger: 'reply' }).catch(() => undefined);
   }
 
+  async function settle(): Promise<void> {
+    await flushSoon();
+    await chain;
+  }
+
   return {
     start({ everyMinutes }) {
       if (closed || interval || everyMinutes <= 0) return;
@@ -87,12 +94,12 @@ export function createTickScheduler(deps: TickSchedulerDeps): TickScheduler {
       soonTimer.unref?.();
     },
     runNow,
+    settle,
     async close() {
       closed = true;
       if (interval) clearInterval(interval);
       interval = undefined;
-      await flushSoon();
-      await chain;
+      await settle();
     },
   };
 }

@@ -190,6 +190,8 @@ describe('a reply "blocked: waiting on IT" from the task owner', () => {
   });
 
   it('moves a message it cannot read to Failed and an out-of-office to Processed, changing no plan and sending nothing', async () => {
+    // The earlier replies' follow-up tick (check-in invites, when not in quiet hours) is theirs, not this test's.
+    await worker.core.tick.settle();
     const before = await project.planBytes();
     const sentBefore = smtp.messages.length;
     const failedBefore = (await dovecot.list(MAILBOX.user, 'Failed')).length;
@@ -204,7 +206,7 @@ describe('a reply "blocked: waiting on IT" from the task owner', () => {
     expect((await dovecot.list(MAILBOX.user, 'Processed')).map((m) => m.messageId)).toContain('<ooo-de.7f3a9c@tamarindvale.example>');
     expect((await dovecot.list(MAILBOX.user, 'Processed')).length).toBe(processedBefore + 1);
     expect(await project.planBytes()).toEqual(before);
-    expect(smtp.messages.length).toBe(sentBefore);
+    expect(smtp.messages.slice(sentBefore).map((m) => `${m.envelope.to.join(',')}: ${m.parsed.subject}`)).toEqual([]);
     expect(await project.failedMessages()).toHaveLength(1);
   });
 });
