@@ -144,7 +144,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     return { disposition: 'processed', reason: 'duplicate' };
   }
 
-  /** True when the plan's activity log (shared by every worker, unlike the journal) has an entry of this Message-ID. */
+  /** True when the plan's activity log (shared by every worker, unlike the journal) has an entry of this message key. */
   async function activityHolds(slug: string, messageId: string | undefined): Promise<boolean> {
     if (!messageId) return false;
     const text = await readFile(activityFile(deps.paths, slug), 'utf8').catch(() => '');
@@ -171,13 +171,15 @@ export function createProcessor(deps: ProcessorDeps): Processor {
       // The directory re-reads the file when it changed on disk; under the lock it is current.
       const fresh = await deps.plans.get(slug);
       if (!fresh) return undefined;
-      if (await activityHolds(slug, evaluation.message?.messageId)) return ALREADY_APPLIED;
+      // The journal key (the Message-ID, or a digest of a message without one) marks every
+      // activity line of the reply, so a second copy or a recovery can tell it is applied.
+      if (await activityHolds(slug, record.key)) return ALREADY_APPLIED;
       const result = applyCommands(fresh.plan, evaluation.commands, {
         actor: evaluation.actor!,
         ...(evaluation.task && evaluation.task !== 'digest' ? { defaultTask: evaluation.task } : {}),
         now: evaluation.sentAt ?? deps.clock(),
         via: 'email',
-        ...(evaluation.message?.messageId ? { messageId: evaluation.message.messageId } : {}),
+        messageId: record.key,
       });
       if (result.problems.length) return undefined;
       let updated: PlanOnDisk = fresh;
@@ -240,13 +242,25 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     });
   }
 
-  /** At start: finish what a crash left half written. The message itself comes again from its source and is answered then. */
+  /**
+   * At start: finish what a crash left half written. The message itself comes again from its
+   * source and is answered then. A record whose claim a live process holds is that process's
+   * work in progress (another worker, a concurrent `mail ingest`), not a crash: left alone.
+   */
   async function recover(): Promise<number> {
     let recovered = 0;
     for (const record of await deps.journal.unfinished()) {
-      const finished = await completePending(record.apply!);
-      deps.log({ event: 'recover.apply', key: record.key, plan: record.apply!.slug, finished });
-      recovered++;
+      const claim = await deps.journal.claim(record.key, { receivedAt: new Date(record.receivedAt), source: record.source ?? 'recover' });
+      if (claim.status !== 'claimed') continue;
+      try {
+        const pending = claim.record.state === 'applying' ? claim.record.apply : undefined;
+        if (!pending) continue;
+        const finished = await completePending(pending);
+        deps.log({ event: 'recover.apply', key: record.key, plan: pending.slug, finished });
+        recovered++;
+      } finally {
+        await deps.journal.release(record.key);
+      }
     }
     return recovered;
   }

@@ -4,6 +4,7 @@
  * client writes them. Explain prints one JSON object and writes nothing; ingest applies a reply
  * from a file or from stdin (an MTA pipe) and answers with the sysexits codes MTAs understand.
  */
+import { createHash } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -126,6 +127,31 @@ describe('twofold mail ingest', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout.trim()).toBe('processed (duplicate)');
     expect((await project.activity(SLUG)).filter((e) => e.message === id)).toHaveLength(1);
+    expect(await outboxTags()).toEqual(['confirm-t9']);
+  });
+
+  it('applies a reply without a Message-ID once when ten `mail ingest` processes get it at the same moment, and once more is a duplicate', async () => {
+    const { raw } = await replyFile('with-id.eml', { task: 'T9', text: 'in progress\nnote: sent by a client that writes no Message-ID' });
+    const bare = Buffer.from(raw.toString('utf8').replace(/^Message-ID:.*\r?\n/im, ''));
+    expect(bare.toString('utf8')).not.toMatch(/^Message-ID:/im);
+    const file = path.join(project.root, 'no-message-id.eml');
+    await writeFile(file, bare);
+    const key = `digest:${createHash('sha256').update(bare).digest('hex')}`;
+
+    const runs = await Promise.all(Array.from({ length: 10 }, () => twofold(['mail', 'ingest', file, '--now', NOW])));
+    // One applies it; the rest see it done (exit 0) or still in hand (75: the MTA tries again).
+    expect(runs.filter((r) => r.code === 0 && r.stdout.trim() === 'processed (REPLY_APPLIED)')).toHaveLength(1);
+    for (const r of runs) expect([0, 75], r.stderr).toContain(r.code);
+    for (const r of runs.filter((r) => r.stdout.trim() !== 'processed (REPLY_APPLIED)')) expect(r.stdout.trim() === 'processed (duplicate)' || r.code === 75, r.stdout + r.stderr).toBe(true);
+
+    const again = await twofold(['mail', 'ingest', file, '--now', NOW]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout.trim()).toBe('processed (duplicate)');
+    expect((await project.activity(SLUG)).filter((e) => e.task === 'T9').map((e) => [e.verb, e.message])).toEqual([
+      ['in_progress', key],
+      ['note', key],
+    ]);
+    expect((await project.planText(SLUG)).split('\n')).toContain(T9.replace(' }', ', status: in_progress }'));
     expect(await outboxTags()).toEqual(['confirm-t9']);
   });
 

@@ -20,7 +20,7 @@ export interface ActivityEntry {
   value?: string;
   /** Where it came from. */
   via?: 'email' | 'cli' | 'tick' | 'calendar';
-  /** Message-ID of the email that caused it (dedupe and crash recovery use it). */
+  /** Message-ID of the email that caused it, or `digest:<sha256>` of one without (dedupe and crash recovery use it). */
   message?: string;
 }
 
