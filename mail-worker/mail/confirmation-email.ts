@@ -11,7 +11,7 @@ import type { Change } from '../../site/core/plan/plan-edits.ts';
 import { allTasks, csmOf, findTask, openTasks, planTitle } from '../../site/core/plan/plan-model.ts';
 import type { Plan } from '../../site/core/plan/plan-types.ts';
 import { DIGEST_TASK } from '../../site/core/reply/reply-token.ts';
-import { REPLY_COMMAND_LINES, renderEmail, type EmailBlock } from './email-layout.ts';
+import { REPLY_COMMAND_LINES, REPLY_INTROS, renderEmail, type EmailBlock } from './email-layout.ts';
 import {
   answerThreading,
   fromFor,
@@ -69,10 +69,10 @@ export async function composeConfirmationEmail(ctx: MailContext, input: Confirma
   const touched = [...new Set(changes.map((c) => c.task.toLowerCase()))];
   const views = allTasks(plan, today).filter((v) => touched.includes(v.task.id.toLowerCase()));
   if (views.length > 0) blocks.push({ kind: 'tasks', title: 'Where it stands now', tasks: views.map((v) => emailTask(plan, v, today, { owner: v.owner.email !== sender.email })) });
-  if (!digest) blocks.push({ kind: 'commands', intro: 'Reply to this email for another update:', lines: REPLY_COMMAND_LINES });
+  if (!digest) blocks.push({ kind: 'commands', intro: REPLY_INTROS.confirmation, lines: REPLY_COMMAND_LINES });
   else {
     const example = views[0]?.task.id ?? openTasks(plan, today).find((v) => v.owner.email === sender.email)?.task.id;
-    if (example) blocks.push({ kind: 'commands', intro: 'Reply to this email to update more tasks, one line each, starting with the task id:', lines: [`${example} done`] });
+    if (example) blocks.push({ kind: 'commands', intro: REPLY_INTROS.confirmationDigest, lines: [`${example} done`] });
   }
   if (link) blocks.push({ kind: 'button', label: 'Open the plan', url: link });
   blocks.push({ kind: 'footer', lines: [`Sent by Twofold for ${csmOf(plan).name}, ${plan.vendor}.`, `${planTitle(plan)}`] });

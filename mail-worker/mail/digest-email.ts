@@ -16,7 +16,7 @@ import type { Plan } from '../../site/core/plan/plan-types.ts';
 import { DIGEST_TASK } from '../../site/core/reply/reply-token.ts';
 import { compareIso } from '../../site/core/util/dates.ts';
 import { formatDay, plural } from '../../site/core/util/format.ts';
-import { renderEmail, type EmailBlock } from './email-layout.ts';
+import { REPLY_INTROS, renderEmail, type EmailBlock } from './email-layout.ts';
 import {
   fromFor,
   generatedHeaders,
@@ -78,7 +78,7 @@ export async function composeDigestEmail(ctx: MailContext, input: DigestEmailInp
 
   const blocks: EmailBlock[] = [{ kind: 'heading', text: headingFor(kind, reminders.length) }, { kind: 'paragraph', text: summaryOf(open.length, counts, planTitle(plan)) }];
   for (const note of input.notes ?? []) blocks.push({ kind: 'paragraph', text: note });
-  if (listed.length > 0) blocks.push({ kind: 'commands', intro: 'Reply with lines like these, each starting with a task id:', lines: exampleLines(listed) });
+  if (listed.length > 0) blocks.push({ kind: 'commands', intro: REPLY_INTROS.digest, lines: exampleLines(listed) });
   if (reminders.length > 0) {
     blocks.push({ kind: 'tasks', title: 'Needs you now', tasks: reminders.map((v) => emailTask(plan, v, today, { owner: v.owner.email !== person.email })) });
   }

@@ -64,6 +64,18 @@ const HELP_PARAGRAPHS = REPLY_GRAMMAR_HELP.split('\n\n');
 /** The commands a reply can hold, one per line, as the grammar's help lists them. */
 export const REPLY_COMMAND_LINES: readonly string[] = HELP_PARAGRAPHS[1]!.split('\n');
 
+/**
+ * The line above the commands block of every email that can be answered. The worker reads an
+ * unquoted copy of one in a reply as the start of Twofold's own email pasted back without `>`
+ * (mail-worker/pipeline/quote-boundaries.ts), so its command lines are never taken as the reply.
+ */
+export const REPLY_INTROS = {
+  task: 'Reply to this email with one line:',
+  confirmation: 'Reply to this email for another update:',
+  confirmationDigest: 'Reply to this email to update more tasks, one line each, starting with the task id:',
+  digest: 'Reply with lines like these, each starting with a task id:',
+} as const;
+
 /** The whole grammar help, as the `help` answer sends it. */
 export const GRAMMAR_HELP_TEXT = REPLY_GRAMMAR_HELP;
 

@@ -12,7 +12,7 @@ import { allTasks, csmOf, findTask, planTitle, stageDue } from '../../site/core/
 import type { Plan } from '../../site/core/plan/plan-types.ts';
 import { TwofoldError } from '../../site/core/errors/problem.ts';
 import { formatDay } from '../../site/core/util/format.ts';
-import { REPLY_COMMAND_LINES, renderEmail, type EmailBlock } from './email-layout.ts';
+import { REPLY_COMMAND_LINES, REPLY_INTROS, renderEmail, type EmailBlock } from './email-layout.ts';
 import {
   fromFor,
   generatedHeaders,
@@ -64,7 +64,7 @@ export async function composeTaskEmail(ctx: MailContext, input: TaskEmailInput):
   const blocks: EmailBlock[] = [
     { kind: 'heading', text: `${task.id}: ${task.title}` },
     { kind: 'fields', fields },
-    { kind: 'commands', intro: 'Reply to this email with one line:', lines: REPLY_COMMAND_LINES },
+    { kind: 'commands', intro: REPLY_INTROS.task, lines: REPLY_COMMAND_LINES },
   ];
   if (task.details) blocks.push({ kind: 'paragraph', text: task.details });
   if (task.link) blocks.push({ kind: 'button', label: 'Link for this task', url: task.link });

@@ -10,7 +10,7 @@ import type { PlanEdit } from '../../site/core/plan/plan-file.ts';
 import { findTask, personByEmail, personById } from '../../site/core/plan/plan-model.ts';
 import type { Person, Plan } from '../../site/core/plan/plan-types.ts';
 import type { ReplyCommand, ReplyProblem } from '../../site/core/reply/reply-command.ts';
-import { parseReply } from '../../site/core/reply/reply-grammar.ts';
+import { MAX_REPLY_CHARS, parseReply } from '../../site/core/reply/reply-grammar.ts';
 import { tokenFromAddress, verifyReplyToken, type ReplyKeys, type ReplyTokenLookup } from '../../site/core/reply/reply-token.ts';
 import type { StoredPlan } from '../../site/lib/plan-store-fs.ts';
 import type { MailIdentity } from '../config/mail-identity.ts';
@@ -123,6 +123,9 @@ export async function evaluateParsed(parsed: ParseResult, deps: EvaluateDeps): P
   const tokenPerson = personByEmail(plan, verified.email);
   const where = { plan: verified.plan, task: verified.task, ...(tokenPerson ? { tokenPerson } : {}) };
   if (!tokenPerson) return out('reject', 'REPLY_TOKEN_FORGED', `${verified.email} is no longer a person of plan ${verified.plan}`, where);
+  // One From, one mailbox (RFC 5322 §3.6.2): with two, the plan's person could be the one a
+  // server checked (DMARC) or the one it did not, so neither is trusted.
+  if (message.fromAddresses.length > 1) return out('reject', 'MAIL_FROM_AMBIGUOUS', `the message names ${message.fromAddresses.length} senders in From (${message.fromAddresses.join(', ')}), so it cannot be told who sent it`, where);
   const actor = sender ? personByEmail(plan, sender) : undefined;
   if (!actor || !mayActFor(plan, actor, tokenPerson)) {
     return out('reject', 'REPLY_SENDER_MISMATCH', `the reply address belongs to ${tokenPerson.email}, but the message is from ${sender ?? 'no sender'}${actor ? ', who may not act for them' : ', who is not in this plan'}`, where);
@@ -136,6 +139,11 @@ export async function evaluateParsed(parsed: ParseResult, deps: EvaluateDeps): P
   const extracted = extractReplyText(message);
   const defaultTask = verified.digest ? undefined : verified.task;
   const sentAt = trustedDate(message.date, deps.meta?.receivedAt ?? deps.now);
+  if (extracted.overLimit) {
+    // All or nothing: the part past the limit was never read, so none of the reply applies.
+    const problem = { code: 'REPLY_TOO_LONG' as const, severity: 'error' as const, message: `the reply's new text is longer than the ${MAX_REPLY_CHARS.toLocaleString('en-US')} characters Twofold reads, so nothing of it was applied` };
+    return out('reject', 'REPLY_TOO_LONG', problem.message, { ...where, actor, sentAt, text: extracted.text, problems: [problem] });
+  }
   const reply = parseReply(extracted.text, {
     timezone: plan.timezone,
     sentAt,

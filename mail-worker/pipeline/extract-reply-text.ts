@@ -18,40 +18,39 @@
  *    hides for that reason are kept: step 4 already removed the real ones.
  *
  * The library's quote-header regexes are superlinear on some inputs (a 20 kB crafted text takes
- * seconds), so it only ever sees the first MAX_REPLY_CHARS of the new text; a reply is a few
- * lines, and a note longer than that is cut (and `trimmed` says so). Pure.
+ * seconds), so it only ever sees the first MAX_REPLY_CHARS (the grammar's limit) of the new
+ * text; a reply is a few lines, and a longer one is cut, with `overLimit` set so the worker
+ * refuses it whole instead of applying its first part. Pure.
  */
 import EmailReplyParser from 'email-reply-parser';
 import { htmlReplyToText } from './html-to-text.ts';
 import type { InboundMessage } from './parse-message.ts';
+import { MAX_REPLY_CHARS } from '../../site/core/reply/reply-grammar.ts';
 import { findQuoteBoundary, isQuotedLine } from './quote-boundaries.ts';
 import { looksLikeDeviceSignature, signatureStart } from './signature-lines.ts';
 
 /** How much of a body is scanned for quote boundaries; the reply is at the top. */
 export const MAX_SCAN_CHARS = 256 * 1024;
-/** The longest new text kept (and handed to email-reply-parser). */
-export const MAX_REPLY_CHARS = 4_000;
 
 export interface ReplyText {
   text: string;
   source: 'text' | 'html';
   /** True when anything besides white space was removed (quote, signature, or over-long text). */
   trimmed: boolean;
+  /** True when the new text ran past MAX_REPLY_CHARS (and `text` was cut). */
+  overLimit?: boolean;
 }
 
 export function extractReplyText(message: Pick<InboundMessage, 'text' | 'html'>): ReplyText {
   const plain = message.text ?? '';
-  if (plain.trim() !== '' || !message.html) {
-    const { text, trimmed } = extractFromPlainText(plain);
-    return { text, source: 'text', trimmed };
-  }
+  if (plain.trim() !== '' || !message.html) return { ...extractFromPlainText(plain), source: 'text' };
   const html = htmlReplyToText(message.html);
-  const { text, trimmed } = extractFromPlainText(html.text);
-  return { text, source: 'html', trimmed: trimmed || html.cut };
+  const extracted = extractFromPlainText(html.text);
+  return { ...extracted, source: 'html', trimmed: extracted.trimmed || html.cut };
 }
 
 /** The new text of a plain-text body (steps 1–5 above). */
-export function extractFromPlainText(body: string): { text: string; trimmed: boolean } {
+export function extractFromPlainText(body: string): Omit<ReplyText, 'source'> {
   const scanned = body.length > MAX_SCAN_CHARS ? body.slice(0, MAX_SCAN_CHARS) : body;
   const normal = normaliseText(scanned);
   let lines = normal.split('\n').filter((line) => !isUndecodable(line));
@@ -87,13 +86,14 @@ export function extractFromPlainText(body: string): { text: string; trimmed: boo
   while (lines.length && /^[\s\-_=*~]*$/.test(lines[lines.length - 1] ?? '')) lines.pop();
 
   let text = lines.join('\n');
+  const overLimit = text.trim().length > MAX_REPLY_CHARS;
   if (text.length > MAX_REPLY_CHARS) {
     const cut = text.lastIndexOf('\n', MAX_REPLY_CHARS);
     text = text.slice(0, cut > 0 ? cut : MAX_REPLY_CHARS);
   }
   const result = tidy(withLibrary(text));
   const trimmed = scanned.length < body.length || visibleLength(result) < visibleLength(normal);
-  return { text: result, trimmed };
+  return { text: result, trimmed, ...(overLimit ? { overLimit } : {}) };
 }
 
 function withLibrary(text: string): string {

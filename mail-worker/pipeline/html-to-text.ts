@@ -7,7 +7,7 @@
  *
  * Cutting follows how the clients mark the quote:
  * - containers that hold the quote: Gmail `.gmail_quote`, Yahoo `.yahoo_quoted`, Apple Mail and
- *   Thunderbird `<blockquote type="cite">` with `.moz-cite-prefix`, Spark/Exchange
+ *   Thunderbird `<blockquote type="cite">` with `.moz-cite-prefix` (and any other blockquote), Spark/Exchange
  *   `<div name="messageReplySection">`, ProtonMail `.protonmail_quote`, Zoho `.zmail_extra`;
  * - markers after which everything is the original: Outlook `#divRplyFwdMsg`, `#appendonsend`,
  *   `.OutlookMessageHeader`, `#mail-editor-reference-message-container`, Zimbra `<hr id="zwchr">`,
@@ -206,7 +206,9 @@ function markerOf(el: ElementNode): Marker | undefined {
   if (SIGNATURE_IDS.includes(id) || classes.some((c) => SIGNATURE_CLASSES.includes(c))) return 'signature';
   const name = (el.attrs.get('name') ?? '').toLowerCase();
   if (name === 'messagesignaturesection' || (el.attrs.get('data-smartmail') ?? '').toLowerCase() === 'gmail_signature') return 'signature';
-  if (el.tag === 'blockquote' && (el.attrs.get('type') ?? '').toLowerCase() === 'cite') return 'container';
+  // Every blockquote: `type="cite"` (Apple Mail, Thunderbird) or plain (Yahoo, webmails). A
+  // reply's own words are not set as a blockquote, and a quoted command must never act.
+  if (el.tag === 'blockquote') return 'container';
   if (name === 'messagereplysection') return 'container';
   const style = (el.attrs.get('style') ?? '').toLowerCase();
   if ((el.tag === 'div' || el.tag === 'p') && /border-top(?:-style)?\s*:[^;]*solid/.test(style) && HEADER_LABEL.test(textStart(el))) return 'rest';
@@ -229,7 +231,8 @@ function isHidden(el: ElementNode): boolean {
   if (el.tag === 'head') return true;
   if (el.attrs.has('hidden')) return true;
   const style = (el.attrs.get('style') ?? '').toLowerCase().replace(/\s+/g, '');
-  return style.includes('display:none') || style.includes('mso-hide:all') || style.includes('visibility:hidden');
+  // Text nobody sees is no command: hidden, or too small or transparent to read.
+  return style.includes('display:none') || style.includes('mso-hide:all') || style.includes('visibility:hidden') || /(?:^|;)font-size:0(?:[a-z%]*)?(?:;|!|$)/.test(style) || /(?:^|;)opacity:0(?:\.0*)?(?:;|!|$)/.test(style);
 }
 
 // ── rendering ──────────────────────────────────────────────────────────────────────────────

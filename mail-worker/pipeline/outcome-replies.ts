@@ -39,6 +39,7 @@ export const ANSWERS: Partial<Record<ErrorCode, Answer>> = {
   REPLY_TOKEN_EXPIRED: 'explain',
   // Someone used a reply address that is not theirs, or failed DMARC: the CSM hears, the sender does not.
   REPLY_SENDER_MISMATCH: 'csm',
+  MAIL_FROM_AMBIGUOUS: 'csm',
   MAIL_DMARC_FAIL: 'csm',
   // Silence: forged or unreadable tokens, mail to no token, machines (auto-replies, bounces,
   // lists, our own mail), calendar answers, unreadable messages (kept in the failed folder).

@@ -72,6 +72,8 @@ export interface InboundMessage {
   /** sha256 of the raw bytes as received, hex. */
   digest: string;
   from?: MailAddress;
+  /** Every distinct address of every From header: more than one means nobody can tell who sent it. */
+  fromAddresses: string[];
   sender?: MailAddress;
   replyTo: MailAddress[];
   /** Return-Path (or the SMTP envelope sender); `''` is the null sender `<>` of bounces. */
@@ -287,7 +289,8 @@ function buildMessage(
   const repairs = extra.repairs;
   const topType = contentTypeOf(parsed.headers);
 
-  const from = firstMailbox(headers.getAll('from'));
+  const fromAll = addressesWithNames(headers.getAll('from'));
+  const from = fromAll[0];
   const sender = firstMailbox(headers.getAll('sender'));
   const to = addressesOf(headers.getAll('to'));
   const cc = addressesOf(headers.getAll('cc'));
@@ -305,6 +308,7 @@ function buildMessage(
   const subject = typeof parsed.headers.get('subject') === 'string' ? (parsed.headers.get('subject') as string) : (headers.get('subject') ?? '');
   const message: InboundMessage = {
     digest: extra.digest,
+    fromAddresses: unique(fromAll.map((a) => a.address)),
     replyTo: addressesWithNames(headers.getAll('reply-to')),
     to,
     cc,

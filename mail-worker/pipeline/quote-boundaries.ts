@@ -12,12 +12,18 @@
  *   their translations.
  * - `header-block`: the unquoted From:/Sent:/To:/Subject: block of Outlook and webmails, in
  *   several languages, including bold `*From:*` and `From: Name [mailto:…]`.
+ * - `own-email`: Twofold's own email pasted back without `>` (a client that quotes by
+ *   indentation, or an attribution no pattern knows): the line above its commands block, and
+ *   for a task email the "Due: …" fields and "T13: …" heading above that, so the commands it
+ *   lists and its due date are never read as the reply.
  *
  * Only unquoted, non-blank lines are examined, windows are at most three lines and 400
  * characters, so every test is linear in the text.
  */
 
-export type QuoteBoundaryKind = 'attribution' | 'separator' | 'header-block';
+import { REPLY_INTROS, wrap } from '../mail/email-layout.ts';
+
+export type QuoteBoundaryKind = 'attribution' | 'separator' | 'header-block' | 'own-email';
 
 export interface QuoteBoundary {
   kind: QuoteBoundaryKind;
@@ -48,6 +54,8 @@ export function findQuoteBoundary(lines: readonly string[], from = 0): QuoteBoun
     const line = lines[i];
     if (!isContentLine(line) || line.length > MAX_WINDOW_CHARS) continue;
     if (SEPARATOR.test(line)) return { kind: 'separator', start: i, end: i + 1 };
+    const own = ownEmailAt(lines, i, from);
+    if (own) return own;
     const block = headerBlockAt(lines, i, from);
     if (block) return block;
     const attribution = attributionEndingAt(lines, i, from);
@@ -68,6 +76,38 @@ const SEPARATOR_PHRASES = [
   'début du message réexpédié',
 ];
 const SEPARATOR = new RegExp(`^[\\s\\-=_*~]*[\\[(]?\\s*(?:${SEPARATOR_PHRASES.map(escape).join('|')})\\s*[\\])]?[\\s\\-=_*~:]*$`, 'iu');
+
+// ── Twofold's own email ────────────────────────────────────────────────────────────────────
+
+const OWN_INTRO_LINES = Object.values(REPLY_INTROS).map((intro) => wrap(intro)[0]!);
+/** A task email's fields start with its due date; its heading is the task id and title. */
+const OWN_FIELDS = /^Due: /;
+const OWN_HEADING = /^[A-Za-z][A-Za-z0-9_-]{0,11}: \S/;
+
+function ownEmailAt(lines: readonly string[], i: number, from: number): QuoteBoundary | undefined {
+  const line = (lines[i] ?? '').trim();
+  if (!OWN_INTRO_LINES.some((intro) => line.startsWith(intro))) return undefined;
+  let start = i;
+  const fields = blockAbove(lines, start, from);
+  if (fields !== undefined && OWN_FIELDS.test(lines[fields] ?? '')) {
+    start = fields;
+    const heading = blockAbove(lines, start, from);
+    if (heading !== undefined && OWN_HEADING.test(lines[heading] ?? '')) start = heading;
+  }
+  return { kind: 'own-email', start, end: i + 1 };
+}
+
+/** The first line of the paragraph (unquoted lines, at most a few) above line `i`, past blank lines. */
+function blockAbove(lines: readonly string[], i: number, from: number): number | undefined {
+  let k = i - 1;
+  while (k >= from && (lines[k] ?? '').trim() === '') k--;
+  if (k < from || !isContentLine(lines[k])) return undefined;
+  let s = k;
+  while (s - 1 >= from && s > k - OWN_BLOCK_LINES + 1 && isContentLine(lines[s - 1])) s--;
+  return s;
+}
+/** A task email's heading or fields, wrapped at 40 characters: a few lines at most. */
+const OWN_BLOCK_LINES = 6;
 
 // ── header blocks ──────────────────────────────────────────────────────────────────────────
 
@@ -132,6 +172,8 @@ const LOCALIZED: readonly Attribution[] = [
   { start: /^[\s\-]*\d/, end: /(?<!\p{L})írta\s*:\s*$/iu }, // Hungarian
   { start: /^[\s\-]*\d/, end: /(?<!\p{L})yazdı\s*:\s*$/iu }, // Turkish
   { start: /^\s*(?:在|於|于)/u, end: /(?:写道|寫道)\s*[:：]\s*$/u }, // Chinese
+  { start: /^\s*\S/u, end: /@[^\s<>]+>\s*(?:于|於|在)\s*\d{4}\s*年.{0,80}?(?:写道|寫道)\s*[:：]\s*$/u }, // Chinese, Gmail: "Name <addr> 于2026年12月3日周四 09:00写道："
+  { start: /^\s*\d{4}\s*年/u, end: /@[^\s<>]+>\s*[:：]\s*$/u }, // Japanese, Gmail: "2026年12月3日(木) 9:00 Name <addr>:"
   { start: /^\s*\d{4}/, end: /(?:のメッセージ|は書きました|書きました|wrote)\s*[:：]\s*$/iu }, // Japanese
   { start: /^\s*\d{4}/, end: /작성\s*[:：]?\s*$/u }, // Korean
 ];

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import type { ErrorCode } from '../errors/error-catalog.ts';
+import { absoluteLinkUrl } from './link-url.ts';
 import {
   RELATIVE_DATE,
   SPAN,
@@ -143,7 +144,13 @@ export const taskSchema = z
     blocked: blockedSchema.optional().describe('Required when `status: blocked`: `{ reason, since }`.'),
     done: isoDate.optional().describe('Date the task was done (the worker writes it when a reply says done).'),
     details: text('details').optional().describe('More context, shown in the task email and the portal.'),
-    link: z.string().trim().url({ message: 'not a URL' }).optional().describe('A link the owner needs (a doc, a form, a shared folder).'),
+    link: z
+      .string()
+      .trim()
+      .url({ message: 'not a URL' })
+      .refine(absoluteLinkUrl, { message: 'a task link must be an http(s) or mailto URL' })
+      .optional()
+      .describe('A link the owner needs (a doc, a form, a shared folder): an http(s) or mailto URL.'),
   })
   .strict();
 

@@ -21,6 +21,7 @@ import remarkParse from 'remark-parse';
 import remarkRehype from 'remark-rehype';
 import { unified } from 'unified';
 import { problem, type Problem } from '../errors/problem.ts';
+import { unsafeLinkUrl as unsafeUrl } from '../plan/link-url.ts';
 
 export type BodyKind = 'md' | 'mdx';
 
@@ -35,16 +36,6 @@ const CALLOUT_TYPES = new Set(['info', 'warning', 'success']);
 /** HTML elements an MDX body may use directly; anything that can run code or load content is out. */
 const SAFE_ELEMENTS = new Set(['div', 'span', 'p', 'br', 'hr', 'strong', 'em', 'b', 'i', 'u', 's', 'small', 'sup', 'sub', 'mark', 'abbr', 'kbd', 'code', 'pre', 'blockquote', 'ul', 'ol', 'li', 'dl', 'dt', 'dd', 'table', 'thead', 'tbody', 'tr', 'th', 'td', 'caption', 'details', 'summary', 'figure', 'figcaption', 'a', 'img', 'h2', 'h3', 'h4', 'h5', 'h6']);
 const SAFE_ATTRIBUTES = new Set(['class', 'className', 'id', 'title', 'href', 'src', 'alt', 'width', 'height', 'colspan', 'rowspan', 'scope', 'open', 'lang', 'dir']);
-
-/** A URL scheme a body's link or image may use; relative URLs (no scheme) are fine too. */
-const SAFE_SCHEME = /^(https?|mailto):/i;
-const ANY_SCHEME = /^[a-z][a-z0-9+.-]*:/i;
-
-function unsafeUrl(url: string): boolean {
-  // Browsers ignore control characters and spaces inside a scheme ("java\tscript:"): so does this test.
-  const compact = url.replace(/[\u0000-\u0020\u007f]+/g, '');
-  return ANY_SCHEME.test(compact) && !SAFE_SCHEME.test(compact);
-}
 
 /** Raw HTML becomes visible text; links and images with an unsafe URL become their text. */
 function remarkSafeBody() {
@@ -236,7 +227,7 @@ function expandElement(node: MdxNode, problems: Problem[]): RootContent | RootCo
       const props: Properties = {};
       for (const [name, value] of Object.entries(attrs)) {
         if (!SAFE_ATTRIBUTES.has(name) || (typeof value !== 'string' && typeof value !== 'number' && value !== true)) return fail(`<${node.name} ${name}>: attribute not allowed in a plan body`);
-        if ((name === 'href' || name === 'src') && !/^(https?:|mailto:|#|\/)/i.test(String(value))) return fail(`<${node.name} ${name}="${String(value)}">: links must be http(s), mailto or relative`);
+        if ((name === 'href' || name === 'src') && unsafeUrl(String(value))) return fail(`<${node.name} ${name}="${String(value)}">: links must be http(s), mailto or relative`);
         props[name === 'class' ? 'className' : name] = value as string;
       }
       return wrapper(node.name, props, node.children ?? [], flow);

@@ -33,8 +33,12 @@ import {
 } from './reply-command.ts';
 import { parseReplyDate, type ReplyDateContext } from './reply-date.ts';
 
-/** A reply is a few commands; anything longer is a pasted document or an attack. */
-export const MAX_REPLY_CHARS = 20_000;
+/**
+ * A reply is a few commands; anything longer is a pasted document or an attack. The limit is on
+ * the new text, after quotes and signatures are cut (mail-worker/pipeline/extract-reply-text.ts
+ * stops there, and the worker refuses a reply whose new text runs past it).
+ */
+export const MAX_REPLY_CHARS = 4_000;
 /** Non-blank lines read from one reply. */
 export const MAX_REPLY_LINES = 50;
 export const MAX_LINE_CHARS = 1_000;
@@ -187,7 +191,7 @@ export function parseReply(text: string, options: ParseReplyOptions): ParsedRepl
       continue;
     }
     if (raw.length > MAX_LINE_CHARS) {
-      problems.push(replyProblem('REPLY_TOO_LONG', `line ${n} is ${raw.length} characters; Twofold reads lines up to ${MAX_LINE_CHARS}`, { line: n, quote: raw }));
+      problems.push(replyProblem('REPLY_TOO_LONG', `line ${n} is longer than the ${MAX_LINE_CHARS} characters Twofold reads in a line`, { line: n, quote: raw }));
       run = undefined;
       continue;
     }

@@ -355,7 +355,7 @@ describe('parseReply: hostile input is bounded', () => {
 
   it('refuses a line longer than the limit and says which', () => {
     const result = parseReply(`done\n${'x'.repeat(MAX_LINE_CHARS + 1)}`, TASK_EMAIL);
-    expect(result.problems).toMatchObject([{ code: 'REPLY_TOO_LONG', line: 2 }]);
+    expect(result.problems).toMatchObject([{ code: 'REPLY_TOO_LONG', line: 2, message: `line 2 is longer than the ${MAX_LINE_CHARS} characters Twofold reads in a line` }]);
   });
 
   it('random garbage never becomes a status change', () => {

@@ -156,6 +156,14 @@ const odd: Scenario[] = [
     activity: [{ verb: 'done', task: 'T9' }, { verb: 'note', task: 'T9', value: 'the metadata XML and the screenshots are attached' }],
     answer: 'confirm',
   },
+  {
+    name: 'a reply whose new text runs past the limit: refused whole, not its first part applied',
+    build: (k) => k.reply({ task: 'T9', text: ['in progress', ...Array.from({ length: 48 }, (_, i) => `note: step ${i + 1} of the Okta runbook, pasted here in full because the IT security team asked us for it`)].join('\n') }),
+    verdict: 'reject',
+    reason: 'REPLY_TOO_LONG',
+    answer: 'explain',
+    says: ['longer than the 4,000 characters Twofold reads'],
+  },
   { name: 'a reply without a Message-ID (deduped by its digest)', build: (k) => k.reply({ task: 'T9', text: 'in progress', messageId: null }), verdict: 'apply', reason: 'REPLY_APPLIED', plan: { removed: [T9()], added: [T9(', due: +8w, status: in_progress')] }, activity: [{ verb: 'in_progress', task: 'T9' }], answer: 'confirm' },
 ];
 
@@ -176,6 +184,22 @@ const hostile: Scenario[] = [
   { name: 'a valid token forwarded to someone outside the plan', build: (k) => k.reply({ task: 'T9', from: { name: 'IT Helpdesk', address: 'helpdesk@tamarindvale.example' }, text: 'Done - closed ticket 4411' }), verdict: 'reject', reason: 'REPLY_SENDER_MISMATCH', answer: 'csm', says: ['helpdesk@tamarindvale.example'] },
   { name: 'a valid token used by a plan member who may not act for its owner', build: (k) => k.reply({ task: 'T9', from: KIRRA, text: 'done' }), verdict: 'reject', reason: 'REPLY_SENDER_MISMATCH', answer: 'csm', says: [KIRRA] },
   { name: 'a valid token used by a member of another plan', build: (k) => k.reply({ task: 'T9', from: EIRIK, text: 'done' }), verdict: 'reject', reason: 'REPLY_SENDER_MISMATCH', answer: 'csm' },
+  {
+    name: "a From with two mailboxes, the owner's first",
+    build: (k) => k.reply({ task: 'T9', text: 'done' }).then((raw) => Buffer.from(raw.toString('latin1').replace(/^(From: .*)$/m, '$1, Eve <eve@evil.example>'), 'latin1')),
+    verdict: 'reject',
+    reason: 'MAIL_FROM_AMBIGUOUS',
+    answer: 'csm',
+    says: ['eve@evil.example'],
+  },
+  {
+    name: "two From headers, the owner's first (what a DMARC check may have judged by the other)",
+    build: (k) => k.reply({ task: 'T9', text: 'done' }).then((raw) => Buffer.from(raw.toString('latin1').replace(/^(From: .*)$/m, '$1\r\nFrom: eve@evil.example'), 'latin1')),
+    verdict: 'reject',
+    reason: 'MAIL_FROM_AMBIGUOUS',
+    answer: 'csm',
+    says: ['eve@evil.example'],
+  },
   { name: 'an expired token used by a stranger', build: (k) => k.reply({ task: 'T9', from: 'someone@elsewhere.example', text: 'done', tokenNow: daysBefore(NOW, 200) }), verdict: 'reject', reason: 'REPLY_TOKEN_EXPIRED', answer: 'silent' },
   { name: 'a tampered token (one character changed)', build: async (k) => tamper(await k.reply({ task: 'T9', text: 'done' })), verdict: 'reject', reason: 'REPLY_TOKEN_FORGED', answer: 'silent' },
   { name: 'a made-up reply address (key version 0, never issued)', build: (k) => k.reply({ task: 'T9', text: 'done' }).then((raw) => Buffer.from(raw.toString('latin1').replace(/twofold\+[a-z2-7]+@/g, 'twofold+aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@'), 'latin1')), verdict: 'reject', reason: 'REPLY_TOKEN_UNKNOWN_KEY', answer: 'silent' },

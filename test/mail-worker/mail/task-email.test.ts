@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeTaskEmail } from '../../../mail-worker/mail/task-email.ts';
 import { MAX_SUBJECT_CHARS, threadRootId } from '../../../mail-worker/mail/mail-context.ts';
-import { REPLY_COMMAND_LINES } from '../../../mail-worker/mail/email-layout.ts';
+import { REPLY_COMMAND_LINES, REPLY_INTROS } from '../../../mail-worker/mail/email-layout.ts';
+import { extractFromPlainText } from '../../../mail-worker/pipeline/extract-reply-text.ts';
 import { openTasks, planTitle } from '../../../site/core/plan/plan-model.ts';
 import type { Plan } from '../../../site/core/plan/plan-types.ts';
 import { expectWellFormed, exampleProject, flat, IDENTITY, readComposed, unlockLinks, verifyReplyTo, type Project } from './outgoing-mail-kit.ts';
@@ -166,5 +167,25 @@ describe('hostile plan text in a task email', () => {
     expect(mail.html).toContain('javascript:alert(3)');
     expect(mail.text).toContain('javascript:alert(3)');
     expect(mail.text + mail.html).not.toMatch(/[\u0000\u202E]/);
+  });
+});
+
+describe('a task email pasted back without `>` quotes', () => {
+  // Gmail in Japanese and Chinese writes these attributions; some clients quote by indenting or
+  // not at all. Either way, the email's own commands block and due date must not become the reply.
+  it.each([
+    { name: 'under a Gmail attribution in Japanese', header: '2026年12月3日(木) 9:00 Wrenna Castellanos via Twofold <plans@kestrelbyte.example>:' },
+    { name: 'under a Gmail attribution in Chinese', header: 'Wrenna Castellanos via Twofold <plans@kestrelbyte.example> 于2026年12月3日周四 09:00写道：' },
+    { name: 'with no attribution at all', header: '' },
+  ])('$name: only the new text is the reply', async ({ header }) => {
+    const plan = await project.plan('tamarind-vale');
+    const mail = await readComposed(await composeTaskEmail(project.ctx(NOW), { slug: 'tamarind-vale', plan, task: 'T13' }));
+    expect(mail.text).toMatch(/^Due: /m);
+    const body = `note: thanks, will do\n\n${header ? `${header}\n\n` : ''}${mail.text}`;
+    expect(extractFromPlainText(body).text).toBe('note: thanks, will do');
+  });
+
+  it('keeps the new text when the pasted email has no heading or fields above its commands', () => {
+    expect(extractFromPlainText(`T13 done\nT14 done\n\n${REPLY_INTROS.digest}\nT13 done\nT15 blocked: waiting on IT`).text).toBe('T13 done\nT14 done');
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { extractFromPlainText, extractReplyText, MAX_REPLY_CHARS } from '../../../mail-worker/pipeline/extract-reply-text.ts';
+import { extractFromPlainText, extractReplyText } from '../../../mail-worker/pipeline/extract-reply-text.ts';
+import { MAX_REPLY_CHARS } from '../../../site/core/reply/reply-grammar.ts';
 
 const QUOTE = '> T3 Send the SSO metadata is yours.\n> Reply done when it is.';
 const ORIGINAL = 'T3 Send the SSO metadata is yours.\nReply done when it is.';
@@ -27,6 +28,8 @@ describe('extractFromPlainText: quote headers', () => {
     { name: 'Russian … написал:', header: 'пн, 2 мар. 2026 г. в 09:15, Twofold <twofold@twofold.localhost>:' },
     { name: 'Chinese 在 … 写道：', header: '在 2026年3月2日 09:15，Twofold <twofold@twofold.localhost> 写道：' },
     { name: 'Japanese … のメッセージ:', header: '2026/03/02 9:15、Twofold <twofold@twofold.localhost> のメッセージ:' },
+    { name: 'Japanese, Gmail', header: '2026年3月2日(月) 9:15 Twofold <twofold@twofold.localhost>:' },
+    { name: 'Chinese, Gmail', header: 'Twofold <twofold@twofold.localhost> 于2026年3月2日周一 09:15写道：' },
     { name: 'a name and address only', header: 'Twofold <twofold@twofold.localhost> wrote:' },
     { name: 'Yahoo with leading dashes', header: '--- On Mon, 3/2/26, Twofold <twofold@twofold.localhost> wrote:' },
   ])('cuts at a $name quote header', ({ header }) => {
@@ -145,6 +148,8 @@ describe('extractFromPlainText: what it does to the text itself', () => {
     const long = Array.from({ length: 400 }, (_, i) => `line ${i} of a very long note`).join('\n');
     const result = extractFromPlainText(long);
     expect(result.trimmed).toBe(true);
+    expect(result.overLimit).toBe(true);
+    expect(extractFromPlainText(`done\n\nOn Mon, Mar 2, 2026 at 9:15 AM Twofold <twofold@twofold.localhost> wrote:\n${long}`).overLimit).toBeUndefined();
     expect(result.text.length).toBeLessThanOrEqual(MAX_REPLY_CHARS);
     expect(result.text.startsWith('line 0 of a very long note\nline 1')).toBe(true);
   });
