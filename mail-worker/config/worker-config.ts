@@ -133,6 +133,8 @@ export async function loadWorkerConfig(paths: ProjectPaths, env: Record<string, 
     raw = JSON.parse(await readFile(file, 'utf8'));
     if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new Error('the file is not a JSON object');
   } catch (err: any) {
+    // The default file is optional; a file named in TWOFOLD_CONFIG is not (a typo must not fall back to defaults).
+    if (err?.code === 'ENOENT' && env.TWOFOLD_CONFIG) throw new TwofoldError('CONFIG_INVALID', `TWOFOLD_CONFIG names ${file}, which does not exist`, { hint: 'Fix the path in TWOFOLD_CONFIG, or unset it to use .twofold/config.json and the environment.' });
     if (err?.code !== 'ENOENT') throw new TwofoldError('CONFIG_INVALID', `${path.relative(paths.root, file) || file}: ${err?.message ?? err}`);
     raw = {};
   }

@@ -18,10 +18,11 @@
  * personal link), no records, activity or state written.
  */
 import type { ErrorCode } from '../../site/core/errors/error-catalog.ts';
-import { isTwofoldError } from '../../site/core/errors/problem.ts';
+import { formatPath, isTwofoldError } from '../../site/core/errors/problem.ts';
 import type { ActivityEntry } from '../../site/core/plan/activity.ts';
 import { allTasks, personById } from '../../site/core/plan/plan-model.ts';
 import type { PlanRecords } from '../../site/core/plan/plan-records.ts';
+import { placeholderProblems } from '../../site/core/plan/plan-warnings.ts';
 import type { Plan } from '../../site/core/plan/plan-types.ts';
 import { withPlanLock } from '../../site/lib/plan-lock-fs.ts';
 import { appendActivity, readRecords, writeRecords } from '../../site/lib/plan-records-fs.ts';
@@ -130,6 +131,11 @@ async function tickPlan(options: RunTickOptions, file: PlanFile, items: TickItem
     return { plan: slug, status: 'invalid', code: 'TICK_PLAN_INVALID', message: `${file.label}: ${first?.message ?? 'invalid plan'} — nothing sent for this plan`, emails: 0 };
   }
   const { plan } = read.value;
+  // A plan fresh from `twofold new` names placeholder people: nobody is mailed until they are real.
+  const placeholder = placeholderProblems(plan)[0];
+  if (placeholder) {
+    return { plan: slug, status: 'invalid', code: 'PLAN_PLACEHOLDER_LEFT', message: `${file.label}: ${formatPath(placeholder.path)} ${placeholder.message} — nothing sent for this plan until every FILL IN is replaced`, emails: 0 };
+  }
   const now = options.today ? momentOnDay(plan, options.today, quietHours) : options.now;
   const records = await readRecords(paths, slug);
   const state = await readTickState(paths, slug);

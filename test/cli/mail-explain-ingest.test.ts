@@ -210,8 +210,8 @@ describe('twofold mail ingest', () => {
   });
 
   it.each([
-    { name: 'a file that does not exist', arg: 'no-such-reply.eml', code: 66, message: /^error: no-such-reply\.eml: no such file$/m },
-    { name: 'an empty message', arg: 'empty.eml', code: 65, message: /^error: empty\.eml: the message is empty$/m },
+    { name: 'a file that does not exist', arg: 'no-such-reply.eml', code: 66, message: /^error: no-such-reply\.eml: no such file \[MAIL_INGEST_UNREADABLE\]$/m },
+    { name: 'an empty message', arg: 'empty.eml', code: 65, message: /^error: empty\.eml: the message is empty \[MAIL_INGEST_EMPTY\]$/m },
   ])('refuses $name with exit $code and a clear message, no stack trace', async ({ arg, code, message }) => {
     await writeFile(path.join(project.root, 'empty.eml'), '');
     const run = await twofold(['mail', 'ingest', arg, '--now', NOW]);

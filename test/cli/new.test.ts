@@ -105,6 +105,7 @@ describe('twofold new', () => {
     { name: 'no --client', args: ['--start', '2026-12-07'], error: 'new: --client "Name" is required [CLI_USAGE]' },
     { name: 'no --start', args: ['--client', 'Acme'], error: 'new: --start YYYY-MM-DD is required [CLI_USAGE]' },
     { name: 'an impossible --start', args: ['--client', 'Acme', '--start', '2026-02-30'], error: '--start "2026-02-30" is not a calendar date (YYYY-MM-DD) [CLI_BAD_DATE]' },
+    { name: 'a time as --start, with a hint that does not suggest one', args: ['--client', 'Acme', '--start', '2026-12-07T09:30:00-06:00'], error: '[CLI_BAD_DATE]\n  hint: A plan starts on a day: give it as YYYY-MM-DD, such as 2026-12-07.' },
     { name: 'an unknown --timezone', args: ['--client', 'Acme', '--start', '2026-12-07', '--timezone', 'Europe/Atlantis'], error: '--timezone "Europe/Atlantis" is not an IANA time zone [PLAN_TIMEZONE_UNKNOWN]' },
     { name: 'a client name too long for the format', args: ['--client', 'A'.repeat(400), '--start', '2026-12-07'], error: 'would not pass `twofold check`' },
   ])('refuses $name and writes nothing', async ({ args, error }) => {

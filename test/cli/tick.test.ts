@@ -2,10 +2,10 @@
  * `twofold tick` as cron or a CSM runs it: a subprocess in a throwaway project holding the Harbor
  * plan (test/fixtures/tick/harbor-month.md), mail going to the outbox (no SMTP configured).
  */
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runTwofold, STACK_FRAME, tempProject, type CliRun } from '../helpers/run-twofold.ts';
+import { REPO_ROOT, runTwofold, STACK_FRAME, tempProject, type CliRun } from '../helpers/run-twofold.ts';
 import { EMAIL, TICK_PLAN_TEXT } from '../mail-worker/tick/tick-fixture.ts';
 
 const MONDAY_9AM = '2026-03-02T09:00:00-06:00';
@@ -98,6 +98,18 @@ describe('twofold tick', () => {
     expect(run.stderr).toMatch(/^broken: skipped — content\/plans\/broken\.md: "both" is not a person in this plan .*\[TICK_PLAN_INVALID\]$/m);
   });
 
+  it('mails nobody of a plan fresh from `twofold new` until its FILL IN placeholders are replaced', async () => {
+    await cp(path.join(REPO_ROOT, 'content', 'templates'), path.join(root, 'content', 'templates'), { recursive: true });
+    const made = await twofold(['new', 'acme', '--client', 'Acme Logistics', '--start', '2026-03-02', '--timezone', 'America/Chicago', '--now', '2026-02-27']);
+    expect(made.code, made.stderr).toBe(0);
+    const run = await twofold(['tick', '--now', MONDAY_9AM, '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual(FIRST_TICK);
+    expect(run.stderr).toMatch(/^acme: skipped — content\/plans\/acme\.md: \S+ ".*FILL IN.*" still needs filling in — nothing sent for this plan until every FILL IN is replaced \[PLAN_PLACEHOLDER_LEFT\]$/m);
+    expect(await emls()).toHaveLength(FIRST_TICK.length);
+    expect(await exists(path.join(root, 'content', 'records', 'acme.json'))).toBe(false);
+  });
+
   it('refuses to guess when a plan\'s tick state is unreadable: nothing sent for it, exit status 1', async () => {
     await mkdir(path.join(root, '.twofold', 'state', 'tick'), { recursive: true });
     await writeFile(path.join(root, '.twofold', 'state', 'tick', 'harbor.json'), '{"version":1,"sent":');
@@ -113,6 +125,7 @@ describe('twofold tick', () => {
     { name: 'a positional argument', args: ['harbor'], code: 'CLI_USAGE' },
     { name: 'an unknown option', args: ['--plan', 'harbor'], code: 'CLI_USAGE' },
     { name: 'invalid quiet hours', args: ['--now', MONDAY_9AM], env: { TWOFOLD_QUIET_HOURS: '7pm-8am' }, code: 'CONFIG_INVALID' },
+    { name: 'a TWOFOLD_CONFIG file that does not exist (a typo, not the defaults)', args: ['--now', MONDAY_9AM], env: { TWOFOLD_CONFIG: 'confg.json' }, code: 'CONFIG_INVALID' },
   ])('refuses $name with $code and sends nothing', async ({ args, env, code }) => {
     const run = await twofold(['tick', ...args], env ?? {});
     expect(run.code).toBe(1);

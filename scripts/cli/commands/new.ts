@@ -53,7 +53,7 @@ export const command: CliCommand = {
     if (!client) throw new TwofoldError('CLI_USAGE', 'new: --client "Name" is required', { hint: `Usage:\n${command.usage}` });
     const start = String(values.start ?? '').trim();
     if (!start) throw new TwofoldError('CLI_USAGE', 'new: --start YYYY-MM-DD is required', { hint: `Usage:\n${command.usage}` });
-    if (!isIsoDate(start)) throw new TwofoldError('CLI_BAD_DATE', `--start "${start.slice(0, 40)}" is not a calendar date (YYYY-MM-DD)`);
+    if (!isIsoDate(start)) throw new TwofoldError('CLI_BAD_DATE', `--start "${start.slice(0, 40)}" is not a calendar date (YYYY-MM-DD)`, { hint: 'A plan starts on a day: give it as YYYY-MM-DD, such as 2026-12-07.' });
     const timezone = values.timezone === undefined ? undefined : String(values.timezone).trim();
     if (timezone !== undefined && !isValidTimeZone(timezone)) throw new TwofoldError('PLAN_TIMEZONE_UNKNOWN', `--timezone "${timezone.slice(0, 60)}" is not an IANA time zone`);
     const vendor = values.vendor === undefined ? undefined : String(values.vendor).trim();

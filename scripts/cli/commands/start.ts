@@ -23,12 +23,15 @@ import { openSecretStore } from '../../../site/lib/secret-store-fs.ts';
 import { print, type CliCommand } from '../cli-command.ts';
 import { createProgress } from '../progress.ts';
 
-/** What the worker did, one readable line per reply and per failure (TWOFOLD_VERBOSE=1: every JSON event). */
-function narrate(e: SourceEvent, out: NodeJS.WritableStream): void {
+/** What the worker did, one readable line per reply, per scheduler run that sent mail and per failure (TWOFOLD_VERBOSE=1: every JSON event). */
+export function narrate(e: SourceEvent, out: NodeJS.WritableStream): void {
   const at = new Date().toTimeString().slice(0, 8);
   if (e.event === 'message.processed') {
     const what = e.verdict === 'apply' ? `applied${Array.isArray(e.changes) && e.changes.length ? `: ${e.changes.join('; ')}` : ''}` : `${e.verdict} (${e.code})`;
     out.write(`[${at}] reply from ${e.sender ?? 'unknown sender'}${e.plan ? ` about ${e.plan}${e.task ? ` ${e.task}` : ''}` : ''}: ${what}\n`);
+  } else if (e.event === 'tick.done' && typeof e.sent === 'number' && e.sent > 0) {
+    const kinds = Object.entries((e.byKind ?? {}) as Record<string, number>).map(([kind, n]) => `${n} ${kind}`).join(', ');
+    out.write(`[${at}] scheduler sent ${e.sent} email${e.sent === 1 ? '' : 's'} (${kinds})\n`);
   } else if (e.event === 'portal.reseal' && e.status === 'resealed') {
     out.write(`[${at}] portal of ${e.plan} re-sealed\n`);
   } else if (typeof e.code === 'string' && /FAILED|ERROR|INVALID/.test(e.code)) {

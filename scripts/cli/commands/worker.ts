@@ -1,4 +1,5 @@
 /** `twofold worker` — run the mail worker: inbound SMTP and/or IMAP, outgoing mail, re-sealing, the scheduler. */
+import { existsSync } from 'node:fs';
 import { loadWorkerConfig, WORKER_ENV_VARS, configFile } from '../../../mail-worker/config/worker-config.ts';
 import { startWorker } from '../../../mail-worker/worker.ts';
 import { print, type CliCommand } from '../cli-command.ts';
@@ -22,7 +23,9 @@ Stop it with Ctrl-C; a message in hand finishes first.`,
     const config = await loadWorkerConfig(ctx.paths, ctx.env);
     const worker = await startWorker({ paths: ctx.paths, env: ctx.env, config });
     const smtp = worker.smtp?.status();
-    print(ctx.stderr, `twofold worker: settings from ${configFile(ctx.paths, ctx.env)} and the environment; ` +
+    const file = configFile(ctx.paths, ctx.env);
+    const from = existsSync(file) ? `settings from ${file} and the environment` : 'settings from the embedded defaults and the environment';
+    print(ctx.stderr, `twofold worker: ${from}; ` +
       `${smtp ? `SMTP inbox on ${config.inbound_smtp.host}:${config.inbound_smtp.port}` : 'no SMTP inbox'}, ${config.imap ? `IMAP ${config.imap.user}@${config.imap.host}` : 'no IMAP'}, ` +
       `${config.smtp ? `sending via ${config.smtp.host}:${config.smtp.port}` : `outbox ${ctx.paths.outboxDir}`}`);
     await new Promise<void>((resolve) => {

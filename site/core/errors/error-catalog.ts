@@ -105,7 +105,7 @@ export const errorCatalog = {
   REPLY_APPLIED: w('mail', 'The reply was applied to the plan (not an error: the outcome code of a successful reply).'),
   REPLY_HELP: w('mail', 'The sender asked for the reply commands; they were sent back.'),
   MAIL_SMTP_CONNECT_FAILED: e('mail', 'Could not hand a message to an SMTP server.', 'Check that the server (the worker for `demo-reply`) is running and the host and port are right.'),
-  WORKER_ALREADY_RUNNING: e('mail', 'A worker is already running from this local store (.twofold/).', 'Stop the other worker first; to run two workers on one mailbox, run each from its own folder or machine.'),
+  WORKER_ALREADY_RUNNING: e('mail', 'A worker is already running from this local store (.twofold/).', 'Stop the other worker first; to run two workers on one mailbox, give each its own local store with TWOFOLD_HOME (or its own machine).'),
   MAIL_NO_TOKEN: e('mail', 'The message was not sent to a signed reply address, so Twofold cannot tell which plan and task it is about.', 'Reply to a task email or digest (its Reply-To carries the signed address), or print one with `npx twofold mail reply-address`.'),
   MAIL_FROM_AMBIGUOUS: e('mail', 'The message names more than one sender (several addresses in From, or several From headers), so Twofold cannot tell who sent it.', 'Reply from a mail client that puts one address in From; a message with two senders is forged or broken, so the CSM is told and the plan is left as it is.'),
   REPLY_SENDER_MISMATCH: e('mail', 'The reply address was issued to someone else, and the sender may not act for them.', 'A forwarded task email cannot be answered by its new reader: the CSM can add them to the plan, or list them in `acts_for`.'),

@@ -40,6 +40,13 @@ export function planWarnings(plan: Plan): Problem[] {
 /** Templates mark what the CSM must fill in (`name: "FILL IN: client IT lead"`). */
 export const PLACEHOLDER_MARK = 'FILL IN';
 
+/** Every value of the plan still holding a template placeholder (the scheduler mails no such plan). */
+export function placeholderProblems(plan: Plan): Problem[] {
+  const out: Problem[] = [];
+  placeholders(plan, [], out);
+  return out;
+}
+
 function placeholders(value: unknown, path: (string | number)[], out: Problem[]): void {
   if (typeof value === 'string') {
     if (value.includes(PLACEHOLDER_MARK)) out.push(problem('PLAN_PLACEHOLDER_LEFT', `"${value.length > 80 ? `${value.slice(0, 77)}...` : value}" still needs filling in`, { path }));

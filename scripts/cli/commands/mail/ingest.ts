@@ -1,5 +1,5 @@
 /** `twofold mail ingest [file|-]` — process one message from a file or stdin, as an MTA pipe would. */
-import { TwofoldError } from '../../../../site/core/errors/problem.ts';
+import { isTwofoldError, TwofoldError } from '../../../../site/core/errors/problem.ts';
 import { loadWorkerConfig } from '../../../../mail-worker/config/worker-config.ts';
 import { ingestExitCode, ingestFile } from '../../../../mail-worker/sources/file-source.ts';
 import { createWorkerCore } from '../../../../mail-worker/worker.ts';
@@ -14,8 +14,10 @@ export const command: CliCommand = {
 Processes one message exactly as the worker does (dedupe, authenticate, apply, re-seal the
 portal, answer) and exits. For an MTA alias such as
   twofold: "|cd /srv/twofold && npx twofold mail ingest -"
-Exit codes follow sysexits: 0 processed (applied, ignored, rejected or a duplicate),
-65 refused (unreadable message), 66 no input, 75 try again later (the MTA retries).
+Exit codes follow sysexits: 0 processed (applied, ignored, rejected, a duplicate, or
+unreadable and kept in the journal's failed folder), 65 refused (an empty or oversized
+message), 66 no input (the file cannot be read), 75 try again later (the MTA retries).
+The worker's log lines (JSON) go to stderr.
 
   ${NOW_OPTION_DOC}`,
   options: { now: { type: 'string' } },
@@ -30,7 +32,7 @@ Exit codes follow sysexits: 0 processed (applied, ignored, rejected or a duplica
       await core.processor.recover();
       const outcome = await ingestFile(positionals[0] ?? '-', core.processor.handle, clock ? { now: clock } : {}).catch((err) => err);
       const code = ingestExitCode(outcome);
-      if (outcome instanceof Error) print(ctx.stderr, `error: ${outcome.message}${ctx.env.TWOFOLD_DEBUG ? `\n${outcome.stack}` : ''}`);
+      if (outcome instanceof Error) print(ctx.stderr, `error: ${outcome.message}${isTwofoldError(outcome) ? ` [${outcome.code}]` : ''}${ctx.env.TWOFOLD_DEBUG ? `\n${outcome.stack}` : ''}`);
       else print(ctx.stdout, `${outcome.disposition}${outcome.reason ? ` (${outcome.reason})` : ''}`);
       return code;
     } finally {
