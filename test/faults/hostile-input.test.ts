@@ -147,7 +147,7 @@ describe('oversized messages are refused early at every source of a running work
     await writeFile(file, big.raw);
     const run = await runTwofold(['mail', 'ingest', 'huge.eml'], { cwd: p.root });
     expect(run.code).toBe(65);
-    expect(run.stderr).toMatch(new RegExp(`^error: huge\\.eml: the message is larger than ${DEFAULT_MAX_MESSAGE_BYTES} bytes \\(${big.raw.length} bytes or more\\); it was not processed$`, 'm'));
+    expect(run.stderr).toMatch(new RegExp(`^error: huge\\.eml: the message is larger than ${DEFAULT_MAX_MESSAGE_BYTES} bytes \\(${big.raw.length} bytes or more\\); it was not processed \\[MAIL_MESSAGE_TOO_LARGE\\]$`, 'm'));
     expect(run.stderr).not.toMatch(STACK_FRAME);
     await nothingHandled();
   });

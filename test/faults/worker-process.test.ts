@@ -150,7 +150,7 @@ describe('a disk write fails', () => {
     expect(full.stdout).toBe('');
     const logLine = full.stderr.split('\n').find((l) => l.includes('"plan.write_failed"'));
     expect(JSON.parse(logLine ?? '{}')).toMatchObject({ event: 'plan.write_failed', code: 'PLAN_WRITE_FAILED', plan: SLUG, file: 'content/plans/tamarind-vale.mdx', reason: expect.stringContaining('ENOSPC') });
-    expect(full.stderr).toMatch(/^error: content\/plans\/tamarind-vale\.mdx could not be written: ENOSPC .*tried again$/m);
+    expect(full.stderr).toMatch(/^error: content\/plans\/tamarind-vale\.mdx could not be written: ENOSPC .*tried again \[PLAN_WRITE_FAILED\]$/m);
     // Nothing half written: every plan byte as before, no temporary file left, no log entry, no mail.
     expect(await p.planBytes()).toEqual(before);
     expect((await readdir(p.paths.plansDir)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
