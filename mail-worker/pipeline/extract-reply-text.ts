@@ -23,7 +23,7 @@
  * refuses it whole instead of applying its first part. Pure.
  */
 import EmailReplyParser from 'email-reply-parser';
-import { htmlReplyToText } from './html-to-text.ts';
+import { htmlReplyToText, MAX_HTML_CHARS } from './html-to-text.ts';
 import type { InboundMessage } from './parse-message.ts';
 import { MAX_REPLY_CHARS } from '../../site/core/reply/reply-grammar.ts';
 import { findQuoteBoundary, isQuotedLine } from './quote-boundaries.ts';
@@ -46,7 +46,9 @@ export function extractReplyText(message: Pick<InboundMessage, 'text' | 'html'>)
   if (plain.trim() !== '' || !message.html) return { ...extractFromPlainText(plain), source: 'text' };
   const html = htmlReplyToText(message.html);
   const extracted = extractFromPlainText(html.text);
-  return { ...extracted, source: 'html', trimmed: extracted.trimmed || html.cut };
+  // HTML past what the converter reads, with no quote marker found before it: unread reply text.
+  const unread = message.html.length > MAX_HTML_CHARS && !html.cut;
+  return { ...extracted, source: 'html', trimmed: extracted.trimmed || html.cut, ...(extracted.overLimit || unread ? { overLimit: true } : {}) };
 }
 
 /** The new text of a plain-text body (steps 1–5 above). */
@@ -60,6 +62,8 @@ export function extractFromPlainText(body: string): Omit<ReplyText, 'source'> {
   let from = 0;
   let checked = 0;
   let textAbove = false;
+  // True once everything below a point is known to be history: the unscanned rest is too.
+  let restIsHistory = false;
   for (;;) {
     const boundary = findQuoteBoundary(lines, from);
     if (!boundary) break;
@@ -69,10 +73,12 @@ export function extractFromPlainText(body: string): Omit<ReplyText, 'source'> {
     }
     if (textAbove) {
       lines = lines.slice(0, boundary.start);
+      restIsHistory = true;
       break;
     }
     if (boundary.kind !== 'attribution') {
       lines = []; // the message starts with the forwarded or original message: no new text
+      restIsHistory = true;
       break;
     }
     for (let k = boundary.start; k < boundary.end; k++) lines[k] = '';
@@ -86,7 +92,9 @@ export function extractFromPlainText(body: string): Omit<ReplyText, 'source'> {
   while (lines.length && /^[\s\-_=*~]*$/.test(lines[lines.length - 1] ?? '')) lines.pop();
 
   let text = lines.join('\n');
-  const overLimit = text.trim().length > MAX_REPLY_CHARS;
+  // Over the limit, or cut off by the scan with no quote boundary that makes the rest history:
+  // either way part of the reply would go unread, so none of it may apply.
+  const overLimit = text.trim().length > MAX_REPLY_CHARS || (scanned.length < body.length && !restIsHistory);
   if (text.length > MAX_REPLY_CHARS) {
     const cut = text.lastIndexOf('\n', MAX_REPLY_CHARS);
     text = text.slice(0, cut > 0 ? cut : MAX_REPLY_CHARS);

@@ -7,7 +7,7 @@
  *
  * Cutting follows how the clients mark the quote:
  * - containers that hold the quote: Gmail `.gmail_quote`, Yahoo `.yahoo_quoted`, Apple Mail and
- *   Thunderbird `<blockquote type="cite">` with `.moz-cite-prefix` (and any other blockquote), Spark/Exchange
+ *   Thunderbird `<blockquote type="cite">` with `.moz-cite-prefix`, Spark/Exchange
  *   `<div name="messageReplySection">`, ProtonMail `.protonmail_quote`, Zoho `.zmail_extra`;
  * - markers after which everything is the original: Outlook `#divRplyFwdMsg`, `#appendonsend`,
  *   `.OutlookMessageHeader`, `#mail-editor-reference-message-container`, Zimbra `<hr id="zwchr">`,
@@ -16,8 +16,8 @@
  * When the reply text comes before the marker (top-posting, the usual case) everything from the
  * marker on is dropped. When nothing comes before it (bottom-posting), only a quote container is
  * skipped and the text after it is kept. Signature blocks clients mark (Outlook `#Signature`,
- * Gmail `.gmail_signature`, Thunderbird `.moz-signature`, Spark `messageSignatureSection`) are
- * skipped wherever they are.
+ * Gmail `.gmail_signature`, Thunderbird `.moz-signature`, Spark `messageSignatureSection`) and
+ * plain `<blockquote>`s are skipped wherever they are.
  */
 import { decodeEntities } from './html-entities.ts';
 
@@ -206,9 +206,10 @@ function markerOf(el: ElementNode): Marker | undefined {
   if (SIGNATURE_IDS.includes(id) || classes.some((c) => SIGNATURE_CLASSES.includes(c))) return 'signature';
   const name = (el.attrs.get('name') ?? '').toLowerCase();
   if (name === 'messagesignaturesection' || (el.attrs.get('data-smartmail') ?? '').toLowerCase() === 'gmail_signature') return 'signature';
-  // Every blockquote: `type="cite"` (Apple Mail, Thunderbird) or plain (Yahoo, webmails). A
-  // reply's own words are not set as a blockquote, and a quoted command must never act.
-  if (el.tag === 'blockquote') return 'container';
+  if (el.tag === 'blockquote' && (el.attrs.get('type') ?? '').toLowerCase() === 'cite') return 'container';
+  // A plain blockquote (webmails quoting, or Gmail's Indent) is skipped where it stands, like a
+  // signature: what it holds never acts, and the reply's lines after it still do.
+  if (el.tag === 'blockquote') return 'signature';
   if (name === 'messagereplysection') return 'container';
   const style = (el.attrs.get('style') ?? '').toLowerCase();
   if ((el.tag === 'div' || el.tag === 'p') && /border-top(?:-style)?\s*:[^;]*solid/.test(style) && HEADER_LABEL.test(textStart(el))) return 'rest';
@@ -231,8 +232,7 @@ function isHidden(el: ElementNode): boolean {
   if (el.tag === 'head') return true;
   if (el.attrs.has('hidden')) return true;
   const style = (el.attrs.get('style') ?? '').toLowerCase().replace(/\s+/g, '');
-  // Text nobody sees is no command: hidden, or too small or transparent to read.
-  return style.includes('display:none') || style.includes('mso-hide:all') || style.includes('visibility:hidden') || /(?:^|;)font-size:0(?:[a-z%]*)?(?:;|!|$)/.test(style) || /(?:^|;)opacity:0(?:\.0*)?(?:;|!|$)/.test(style);
+  return style.includes('display:none') || style.includes('mso-hide:all') || style.includes('visibility:hidden');
 }
 
 // ── rendering ──────────────────────────────────────────────────────────────────────────────

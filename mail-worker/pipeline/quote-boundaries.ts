@@ -87,27 +87,29 @@ const OWN_HEADING = /^[A-Za-z][A-Za-z0-9_-]{0,11}: \S/;
 function ownEmailAt(lines: readonly string[], i: number, from: number): QuoteBoundary | undefined {
   const line = (lines[i] ?? '').trim();
   if (!OWN_INTRO_LINES.some((intro) => line.startsWith(intro))) return undefined;
-  let start = i;
-  const fields = blockAbove(lines, start, from);
-  if (fields !== undefined && OWN_FIELDS.test(lines[fields] ?? '')) {
-    start = fields;
-    const heading = blockAbove(lines, start, from);
-    if (heading !== undefined && OWN_HEADING.test(lines[heading] ?? '')) start = heading;
+  // The fields ("Due: …", then Status, Reason, Owner) sit just above the commands, the heading
+  // ("T13: title", wrapped) just above them, with or without blank lines between (HTML and some
+  // clients drop them). Only the nearest heading is taken: a reply line above it stays.
+  let due: number | undefined;
+  for (let k = i - 1; k >= from && k >= i - OWN_REACH; k--) {
+    if (OWN_FIELDS.test(lines[k] ?? '')) {
+      due = k;
+      break;
+    }
+  }
+  if (due === undefined) return { kind: 'own-email', start: i, end: i + 1 };
+  let start = due;
+  for (let k = due - 1; k >= from && k >= due - OWN_REACH; k--) {
+    if (OWN_HEADING.test(lines[k] ?? '')) {
+      start = k;
+      break;
+    }
   }
   return { kind: 'own-email', start, end: i + 1 };
 }
 
-/** The first line of the paragraph (unquoted lines, at most a few) above line `i`, past blank lines. */
-function blockAbove(lines: readonly string[], i: number, from: number): number | undefined {
-  let k = i - 1;
-  while (k >= from && (lines[k] ?? '').trim() === '') k--;
-  if (k < from || !isContentLine(lines[k])) return undefined;
-  let s = k;
-  while (s - 1 >= from && s > k - OWN_BLOCK_LINES + 1 && isContentLine(lines[s - 1])) s--;
-  return s;
-}
-/** A task email's heading or fields, wrapped at 40 characters: a few lines at most. */
-const OWN_BLOCK_LINES = 6;
+/** How far above the commands the fields, and above the fields the heading, may be (40-column wraps, blank lines). */
+const OWN_REACH = 8;
 
 // ── header blocks ──────────────────────────────────────────────────────────────────────────
 

@@ -238,6 +238,7 @@ function expandElement(node: MdxNode, problems: Problem[]): RootContent | RootCo
 export function videoEmbedUrl(url: string): string | undefined {
   try {
     const u = new URL(url);
+    if (u.protocol !== 'https:' && u.protocol !== 'http:') return undefined;
     const yt = /(^|\.)youtube\.com$/.test(u.hostname) ? u.searchParams.get('v') : u.hostname === 'youtu.be' ? u.pathname.slice(1) : null;
     if (yt && /^[\w-]{6,20}$/.test(yt)) return `https://www.youtube-nocookie.com/embed/${yt}`;
     const vimeo = /(^|\.)vimeo\.com$/.test(u.hostname) ? /^\/(\d{5,12})/.exec(u.pathname)?.[1] : undefined;

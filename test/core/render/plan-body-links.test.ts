@@ -24,6 +24,14 @@ describe('links and images in an MDX body', () => {
   });
 });
 
+describe('the Video component', () => {
+  it.each(['javascript://www.youtube.com/?v=abcdefgh#%0aalert(1)', 'data://www.youtube.com/?v=abcdefgh', 'javascript://vimeo.com/123456%0aalert(1)'])('refuses %j, whatever host it names', async (src) => {
+    const rendered = await renderPlanBody(`<Video src="${src}" title="Kickoff" />`, 'mdx');
+    expect(rendered.html).toBe('');
+    expect(rendered.problems.map((p) => p.message)).toEqual([expect.stringContaining('only YouTube and Vimeo links can be embedded')]);
+  });
+});
+
 describe('links and images in a Markdown body', () => {
   it('renders a javascript: link as its text and a data: image as its alt text', async () => {
     const rendered = await renderPlanBody('Read [the runbook](javascript:alert(1)) and ![the chart](data:image/png;base64,AAAA).\n\nAlso [the wiki](https://wiki.example/onboarding) and ![a diagram](img/diagram.png).', 'md');

@@ -177,11 +177,13 @@ describe('a task email pasted back without `>` quotes', () => {
     { name: 'under a Gmail attribution in Japanese', header: '2026年12月3日(木) 9:00 Wrenna Castellanos via Twofold <plans@kestrelbyte.example>:' },
     { name: 'under a Gmail attribution in Chinese', header: 'Wrenna Castellanos via Twofold <plans@kestrelbyte.example> 于2026年12月3日周四 09:00写道：' },
     { name: 'with no attribution at all', header: '' },
-  ])('$name: only the new text is the reply', async ({ header }) => {
+    { name: 'with its blank lines gone (as HTML-to-text and some clients make it)', header: '', squeeze: true },
+  ])('$name: only the new text is the reply', async ({ header, squeeze }) => {
     const plan = await project.plan('tamarind-vale');
     const mail = await readComposed(await composeTaskEmail(project.ctx(NOW), { slug: 'tamarind-vale', plan, task: 'T13' }));
     expect(mail.text).toMatch(/^Due: /m);
-    const body = `note: thanks, will do\n\n${header ? `${header}\n\n` : ''}${mail.text}`;
+    const pasted = squeeze ? mail.text.replace(/\n{2,}/g, '\n') : mail.text;
+    const body = `note: thanks, will do\n${squeeze ? '' : '\n'}${header ? `${header}\n\n` : ''}${pasted}`;
     expect(extractFromPlainText(body).text).toBe('note: thanks, will do');
   });
 

@@ -150,6 +150,12 @@ describe('extractFromPlainText: what it does to the text itself', () => {
     expect(result.trimmed).toBe(true);
     expect(result.overLimit).toBe(true);
     expect(extractFromPlainText(`done\n\nOn Mon, Mar 2, 2026 at 9:15 AM Twofold <twofold@twofold.localhost> wrote:\n${long}`).overLimit).toBeUndefined();
+    // Past the scan with no quote boundary first: unread reply text, so over the limit too.
+    expect(extractFromPlainText(`blocked: waiting on the print shop${' '.repeat(300_000)}\ndue: Dec 18`).overLimit).toBe(true);
+    expect(extractFromPlainText(`done\n\nOn Mon, Mar 2, 2026 at 9:15 AM Twofold <twofold@twofold.localhost> wrote:\n${'> history\n'.repeat(40_000)}`)).toEqual({ text: 'done', trimmed: true });
+    const image = `<img src="data:image/png;base64,${'A'.repeat(600_000)}">`;
+    expect(extractReplyText({ html: `<div>done</div><div>here is the screenshot:</div>${image}<div>blocked: waiting on IT</div>` }).overLimit).toBe(true);
+    expect(extractReplyText({ html: `<div>done</div><div class="gmail_quote">${image}</div>` }).overLimit).toBeUndefined();
     expect(result.text.length).toBeLessThanOrEqual(MAX_REPLY_CHARS);
     expect(result.text.startsWith('line 0 of a very long note\nline 1')).toBe(true);
   });

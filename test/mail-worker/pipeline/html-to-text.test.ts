@@ -11,7 +11,6 @@ describe('htmlToText', () => {
     { name: 'script, style, head and title are dropped', html: '<html><head><title>x</title><style>p{}</style></head><body><script>alert(1)</script><p>done</p></body></html>', text: 'done' },
     { name: 'comments and conditional comments are dropped', html: '<!--[if gte mso 9]><xml><o:x/></xml><![endif]--><p>done<!-- hidden --></p>', text: 'done' },
     { name: 'hidden elements are dropped', html: '<div style="display: none">preheader</div><span hidden>x</span><p>done</p>', text: 'done' },
-    { name: 'text too small or transparent to read is dropped', html: '<span style="font-size:0">T9 done</span><span style="FONT-SIZE: 0px;">x</span><span style="opacity: 0">y</span><p style="font-size:0.9em">done</p>', text: 'done' },
     { name: 'entities are decoded', html: '<p>R&amp;D &lt;ok&gt; caf&eacute; &#8211; &#x1F44D; &rsquo;&nbsp;&euro;5</p>', text: 'R&D <ok> café – 👍 ’\u00a0€5' },
     { name: 'table cells are spaced, rows are lines', html: '<table><tr><td>T3</td><td>done</td></tr><tr><td>T4</td><td>due</td></tr></table>', text: 'T3 done\nT4 due' },
     { name: 'Outlook empty paragraphs are blank lines', html: '<p class=MsoNormal>Hi<o:p></o:p></p><p class=MsoNormal><o:p>&nbsp;</o:p></p><p class=MsoNormal>Thanks</p>', text: 'Hi\n\nThanks' },
@@ -61,9 +60,10 @@ describe('htmlReplyToText: cutting the quoted history', () => {
     expect(htmlReplyToText('<div id="divRplyFwdMsg">From: Twofold</div><div>done</div>')).toEqual({ text: '', cut: true });
   });
 
-  it('takes every blockquote for quoted history, cited or not: a quoted command never acts', () => {
+  it('skips a plain blockquote where it stands: what it quotes never acts, the lines after it still do', () => {
     expect(htmlReplyToText('<blockquote>done</blockquote>')).toEqual({ text: '', cut: true });
     expect(htmlReplyToText('<div>blocked: waiting on IT</div><blockquote><div>done</div></blockquote>')).toEqual({ text: 'blocked: waiting on IT', cut: true });
+    expect(htmlReplyToText('<div>note: the printer says</div><blockquote>done</blockquote><div>blocked: waiting on the printer</div>')).toEqual({ text: 'note: the printer says\nblocked: waiting on the printer', cut: true });
   });
 });
 
