@@ -21,6 +21,7 @@
  * characters, so every test is linear in the text.
  */
 
+import { TASK_ID } from '../../site/core/plan/plan-schema.ts';
 import { REPLY_INTROS, wrap } from '../mail/email-layout.ts';
 
 export type QuoteBoundaryKind = 'attribution' | 'separator' | 'header-block' | 'own-email';
@@ -82,7 +83,7 @@ const SEPARATOR = new RegExp(`^[\\s\\-=_*~]*[\\[(]?\\s*(?:${SEPARATOR_PHRASES.ma
 const OWN_INTRO_LINES = Object.values(REPLY_INTROS).map((intro) => wrap(intro)[0]!);
 /** A task email's fields start with its due date; its heading is the task id and title. */
 const OWN_FIELDS = /^Due: /;
-const OWN_HEADING = /^[A-Za-z][A-Za-z0-9_-]{0,11}: \S/;
+const OWN_HEADING = new RegExp(`^${TASK_ID.source.replace(/^\^|\$$/g, '')}: \\S`);
 
 function ownEmailAt(lines: readonly string[], i: number, from: number): QuoteBoundary | undefined {
   const line = (lines[i] ?? '').trim();
@@ -90,22 +91,16 @@ function ownEmailAt(lines: readonly string[], i: number, from: number): QuoteBou
   // The fields ("Due: …", then Status, Reason, Owner) sit just above the commands, the heading
   // ("T13: title", wrapped) just above them, with or without blank lines between (HTML and some
   // clients drop them). Only the nearest heading is taken: a reply line above it stays.
-  let due: number | undefined;
-  for (let k = i - 1; k >= from && k >= i - OWN_REACH; k--) {
-    if (OWN_FIELDS.test(lines[k] ?? '')) {
-      due = k;
-      break;
-    }
-  }
+  const due = nearestAbove(lines, i, from, OWN_FIELDS);
   if (due === undefined) return { kind: 'own-email', start: i, end: i + 1 };
-  let start = due;
-  for (let k = due - 1; k >= from && k >= due - OWN_REACH; k--) {
-    if (OWN_HEADING.test(lines[k] ?? '')) {
-      start = k;
-      break;
-    }
-  }
+  const start = nearestAbove(lines, due, from, OWN_HEADING) ?? due;
   return { kind: 'own-email', start, end: i + 1 };
+}
+
+/** The nearest line above `i`, within OWN_REACH lines, that matches `pattern`. */
+function nearestAbove(lines: readonly string[], i: number, from: number, pattern: RegExp): number | undefined {
+  for (let k = i - 1; k >= from && k >= i - OWN_REACH; k--) if (pattern.test(lines[k] ?? '')) return k;
+  return undefined;
 }
 
 /** How far above the commands the fields, and above the fields the heading, may be (40-column wraps, blank lines). */
