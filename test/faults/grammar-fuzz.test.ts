@@ -96,7 +96,14 @@ describe('fuzzing the reply grammar', () => {
           failures.push(`#${i} ${JSON.stringify(text).slice(0, 120)}: threw ${String(err)}`);
           continue;
         }
-        const elapsed = performance.now() - started;
+        let elapsed = performance.now() - started;
+        if (elapsed > INPUT_TIME_LIMIT_MS) {
+          // A slow input is slow every time; one GC pause or a busy core (other test files run
+          // alongside) is not: time it once more before calling it a failure.
+          const again = performance.now();
+          parseReply(text, options);
+          elapsed = Math.min(elapsed, performance.now() - again);
+        }
         if (elapsed > INPUT_TIME_LIMIT_MS) failures.push(`#${i} ${JSON.stringify(text).slice(0, 120)}: took ${Math.round(elapsed)} ms`);
         for (const command of result.commands) {
           const problem = shapeProblem(command);
